@@ -1,0 +1,110 @@
+"""Atomic bitops and bitmaps on ``bitarray``: ``bitops.h``, ``bitmap.h``, ``nodemask.h``,
+``cpumask.h``. Every op is a marked access (``BIT_READ``/``BIT_WRITE``), never a plain one:
+the kernel's bitops are atomic (``set_bit``) or racy by design (``nodes_setall``).
+"""
+from __future__ import annotations
+
+from bitarray import bitarray
+
+from .. import runtime as rt
+
+
+class bitmap:
+    """An ``unsigned long *`` bitmap of ``nbits`` bits."""
+
+    __slots__ = ("bits", "label", "__weakref__")
+
+    def __init__(self, nbits: int, label: str = "bitmap", fill: int = 0):
+        self.bits = bitarray(nbits)
+        self.bits.setall(fill)
+        self.label = label
+
+    def __len__(self) -> int:
+        return len(self.bits)
+
+    def __repr__(self) -> str:
+        return f"<{self.label}:{self.bits.count()}/{len(self.bits)}>"
+
+
+def bitmap_zalloc(nbits: int, gfp: str = "GFP_KERNEL", label: str = "bitmap") -> bitmap | None:
+    """``bitmap_zalloc()``. A ``GFP_ATOMIC`` allocation may fail when the world allows it."""
+    w = rt._world
+    if gfp == "GFP_ATOMIC" and w is not None and w.config.gfp_atomic_may_fail:
+        if rt.choose(2):
+            rt.trace("alloc_fail", what=label)
+            return None
+    return bitmap(nbits, label)
+
+
+def bitmap_free(bm: bitmap | None) -> None:
+    pass                                # garbage collected; checkers see the NULL pointer
+
+
+def bitmap_clear(bm: bitmap, start: int, nbits: int) -> None:
+    rt.hook(rt.BIT_WRITE, bm, None)
+    bm.bits[start:start + nbits] = 0
+
+
+def set_bit(nr: int, bm: bitmap) -> None:
+    rt.hook(rt.BIT_WRITE, bm, nr)
+    bm.bits[nr] = 1
+
+
+def clear_bit(nr: int, bm: bitmap) -> None:
+    rt.hook(rt.BIT_WRITE, bm, nr)
+    bm.bits[nr] = 0
+
+
+def test_bit(nr: int, bm: bitmap) -> bool:
+    rt.hook(rt.BIT_READ, bm, nr)
+    return bool(bm.bits[nr])
+
+
+# --- nodemask_t and cpumask: fixed-size bitmaps ------------------------------------------------
+
+class nodemask_t(bitmap):
+    __slots__ = ()
+
+
+class cpumask_t(bitmap):
+    __slots__ = ()
+
+
+def nodes_clear(mask: nodemask_t) -> None:
+    rt.hook(rt.BIT_WRITE, mask, None)
+    mask.bits.setall(0)
+
+
+def nodes_setall(mask: nodemask_t) -> None:
+    rt.hook(rt.BIT_WRITE, mask, None)
+    mask.bits.setall(1)
+
+
+def nodes_full(mask: nodemask_t) -> bool:
+    rt.hook(rt.BIT_READ, mask, None)
+    return mask.bits.all()
+
+
+def node_isset(nid: int, mask: nodemask_t) -> bool:
+    return test_bit(nid, mask)
+
+
+def node_set(nid: int, mask: nodemask_t) -> None:
+    set_bit(nid, mask)
+
+
+def node_clear(nid: int, mask: nodemask_t) -> None:
+    clear_bit(nid, mask)
+
+
+def cpumask_empty(mask: cpumask_t) -> bool:
+    rt.hook(rt.BIT_READ, mask, None)
+    return not mask.bits.any()
+
+
+def cpumask_set_cpu(cpu: int, mask: cpumask_t) -> None:
+    set_bit(cpu, mask)
+
+
+def cpumask_clear_cpu(cpu: int, mask: cpumask_t) -> None:
+    clear_bit(cpu, mask)

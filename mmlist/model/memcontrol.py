@@ -1,0 +1,136 @@
+"""``mm/memcontrol.c`` and ``include/linux/memcontrol.h``: what the seed calls, and the
+``.attach`` callback it adds (``mem_cgroup_attach``)."""
+from __future__ import annotations
+
+from .. import runtime as rt
+from ..kernel import (READ_ONCE, WRITE_ONCE, atomic_dec_and_test, atomic_inc,
+                      atomic_inc_not_zero, rcu_read_lock, rcu_read_unlock, spin_lock,
+                      spin_unlock, might_sleep, mutex_lock, mutex_unlock)
+from . import mm_list as _mm_list
+from .structs import lruvec, mem_cgroup, mm_struct, pglist_data, task_struct
+
+
+def mem_cgroup_disabled() -> bool:
+    return rt.world().config.mem_cgroup_disabled
+
+
+def get_lruvec(memcg: mem_cgroup | None, nid: int) -> lruvec | None:
+    """``get_lruvec()`` (patch 4): the lruvec of ``memcg`` on node ``nid``."""
+    if memcg is not None:
+        if memcg.freed or nid >= len(memcg.nodeinfo):
+            return None
+        return memcg.nodeinfo[nid].lruvec
+    return rt.world().nodes[nid].lruvec
+
+
+def lruvec_memcg(lv: lruvec) -> mem_cgroup | None:
+    return lv.memcg
+
+
+def lruvec_pgdat(lv: lruvec) -> pglist_data:
+    return lv.pgdat
+
+
+def mem_cgroup_from_task(p: task_struct | None) -> mem_cgroup | None:
+    """``mem_cgroup_from_task()``: the task's memory css (under RCU)."""
+    if p is None:
+        return None
+    return READ_ONCE(p, "memcg")
+
+
+def css_tryget(memcg: mem_cgroup) -> bool:
+    return atomic_inc_not_zero(memcg.css_refcnt)
+
+
+def css_get(memcg: mem_cgroup) -> None:
+    atomic_inc(memcg.css_refcnt)
+
+
+def mem_cgroup_put(memcg: mem_cgroup | None) -> None:
+    """``mem_cgroup_put()`` -> ``css_put()``: the last reference frees the memcg."""
+    if memcg is None:
+        return
+    if atomic_dec_and_test(memcg.css_refcnt):
+        rt.trace("css_free", memcg=memcg)
+        mem_cgroup_css_free(memcg)
+
+
+def get_mem_cgroup_from_mm(mm: mm_struct | None) -> mem_cgroup | None:
+    """``get_mem_cgroup_from_mm()``: the owner's memcg with a css reference, or the root."""
+    w = rt.world()
+    if not w.config.CONFIG_MEMCG or mem_cgroup_disabled():
+        return None                 # the !CONFIG_MEMCG stub, or cgroup_disable=memory
+    rcu_read_lock()
+    while True:
+        if mm is None:
+            memcg = w.root_mem_cgroup
+        else:
+            memcg = mem_cgroup_from_task(READ_ONCE(mm, "owner"))   # rcu_dereference(mm->owner)
+            if memcg is None:
+                memcg = w.root_mem_cgroup
+        if css_tryget(memcg):
+            break
+    rcu_read_unlock()
+    return memcg
+
+
+def mem_cgroup_css_free(memcg: mem_cgroup) -> None:
+    """``mem_cgroup_css_free()``: frees the per-node state, the seed's Bloom filters included."""
+    from .mm_list import lru_gen_free_memcg
+    lru_gen_free_memcg(memcg)
+    memcg.freed = True
+
+
+# --- the cgroup core around .attach --------------------------------------------------------------
+
+def mem_cgroup_attach(task: task_struct) -> None:
+    """``mem_cgroup_attach()``: the seed's ``.attach`` callback, for the first leader of the
+    taskset (the model's taskset holds one task)."""
+    if task is None:
+        return
+
+    _task_lock(task)
+    mm = task.mm
+    if mm is not None and READ_ONCE(mm, "owner") is task:
+        _mm_list.lru_gen_migrate_mm(mm)
+    _task_unlock(task)
+
+
+def cgroup_migrate(pid: int, dst: mem_cgroup) -> int:
+    """Writing ``pid`` into ``dst``'s ``cgroup.procs``: ``cgroup_attach_task()``.
+
+    Departures from the C: the threadgroup rwsem is an exclusive lock (forks in their
+    ``cgroup_can_fork()``..``cgroup_post_fork()`` window are excluded, as in the C, and also
+    each other, which the C does not need); css_set bookkeeping is one ``WRITE_ONCE`` of the
+    task's memory css; ``can_attach``/charge moving are not modelled.
+    """
+    w = rt.world()
+    mutex_lock(w.cgroup_threadgroup_rwsem)
+    task = w.find_task_by_pid(pid)
+    if task is None or task.exited:
+        mutex_unlock(w.cgroup_threadgroup_rwsem)
+        rt.trace("cgroup_migrate", pid=pid, dst=dst, result="ESRCH")
+        return -3                   # -ESRCH
+    src = READ_ONCE(task, "memcg")
+    if src is dst:
+        mutex_unlock(w.cgroup_threadgroup_rwsem)
+        return 0
+    css_get(dst)
+    WRITE_ONCE(task, "memcg", dst)  # css_set_move_task(): the task's css is now dst's
+    rt.trace("cgroup_migrate", pid=pid, task=task, src=src, dst=dst, result="ok")
+    mem_cgroup_attach(task)         # ss->attach(tset)
+    mutex_unlock(w.cgroup_threadgroup_rwsem)
+    mem_cgroup_put(src)             # the old css_set's reference
+    return 0
+
+
+def _task_lock(p: task_struct) -> None:
+    spin_lock(p.alloc_lock)
+
+
+def _task_unlock(p: task_struct) -> None:
+    spin_unlock(p.alloc_lock)
+
+
+task_lock = _task_lock
+task_unlock = _task_unlock

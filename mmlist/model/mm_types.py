@@ -1,0 +1,23 @@
+"""``include/linux/mm_types.h``: the seed's inline helpers."""
+from __future__ import annotations
+
+from .. import runtime as rt
+from ..kernel import INIT_LIST_HEAD, VM_WARN_ON, current, list_empty, nodes_clear, nodes_full, nodes_setall
+from .structs import PF_KTHREAD, mm_struct
+
+
+def lru_gen_init_mm(mm: mm_struct) -> None:
+    """``lru_gen_init_mm()``: called from ``mm_init()`` on a still private mm."""
+    INIT_LIST_HEAD(mm.lru_gen.list)
+    if rt.world().config.CONFIG_MEMCG:
+        mm.lru_gen.memcg = None
+    nodes_clear(mm.lru_gen.nodes)
+
+
+def lru_gen_use_mm(mm: mm_struct) -> None:
+    """``lru_gen_use_mm()``: mark ``mm`` used on every node since the walkers last looked."""
+    # unlikely but not a bug when racing with lru_gen_migrate_mm()
+    VM_WARN_ON(list_empty(mm.lru_gen.list), "list_empty(&mm->lru_gen.list)")
+
+    if not (current().flags & PF_KTHREAD) and not nodes_full(mm.lru_gen.nodes):
+        nodes_setall(mm.lru_gen.nodes)

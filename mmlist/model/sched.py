@@ -1,0 +1,102 @@
+"""``kernel/sched/core.c`` and ``kernel/kthread.c``: switching mms."""
+from __future__ import annotations
+
+from .. import runtime as rt
+from ..kernel import (cpumask_clear_cpu, cpumask_set_cpu, local_irq_disable, local_irq_enable,
+                      spin_lock, spin_unlock)
+from .fork import mmdrop, mmgrab
+from .memcontrol import task_lock, task_unlock
+from .mm_types import lru_gen_use_mm
+from .structs import mm_cpumask, mm_struct, task_struct
+
+
+def switch_mm_irqs_off(prev: mm_struct | None, next: mm_struct, tsk: task_struct,
+                       cpu: int = 0) -> None:
+    """x86's ``switch_mm_irqs_off()``: only ``mm_cpumask`` (set for next, cleared for prev)."""
+    if prev is next:
+        return
+    cpumask_set_cpu(cpu, mm_cpumask(next))
+    if prev is not None:
+        cpumask_clear_cpu(cpu, mm_cpumask(prev))
+
+
+def activate_mm(prev: mm_struct | None, next: mm_struct) -> None:
+    ctx = rt.current_ctx()
+    switch_mm_irqs_off(prev, next, ctx.task, getattr(ctx, "cpu", 0))
+
+
+def context_switch(rq: "runqueue", prev: task_struct, next: task_struct) -> None:
+    """``context_switch()`` with the seed's hunk, from ``__schedule()`` (IRQs off, rq lock held).
+
+    As in the C, ``current`` is still ``prev`` when ``lru_gen_use_mm(next->mm)`` runs.
+    """
+    ctx = rt.current_ctx()
+    local_irq_disable()
+    spin_lock(rq.lock)
+    prev_mm = None
+    if next.mm is None:                             # to kernel
+        # enter_lazy_tlb(prev->active_mm, next)
+        next.active_mm = prev.active_mm
+        if prev.mm is not None:                     # from user
+            mmgrab(prev.active_mm)
+        else:
+            prev.active_mm = None
+    else:                                           # to user
+        # sys_membarrier() requires an smp_mb() between setting rq->curr / membarrier_switch_mm()
+        # and returning to userspace.
+        switch_mm_irqs_off(prev.active_mm, next.mm, next, rq.cpu)
+        lru_gen_use_mm(next.mm)
+
+        if prev.mm is None:                         # from kernel
+            # will mmdrop() in finish_task_switch().
+            prev_mm = prev.active_mm
+            prev.active_mm = None
+    # switch_to(prev, next, prev)
+    ctx.task = next
+    rq.curr = next
+    rt.trace("context_switch", cpu=rq.cpu, prev=prev, next=next)
+    # finish_task_switch()
+    spin_unlock(rq.lock)
+    local_irq_enable()
+    if prev_mm is not None:
+        mmdrop(prev_mm)
+
+
+class runqueue:
+    def __init__(self, cpu: int, idle: task_struct):
+        from ..kernel import spinlock_t
+        self.cpu = cpu
+        self.lock = spinlock_t(f"rq#{cpu}.lock", "rq->lock")
+        self.curr = idle
+
+
+def kthread_use_mm(mm: mm_struct) -> None:
+    """``kthread_use_mm()`` as in 5.16: the seed adds no hook here; a kthread later switched to
+    with a borrowed mm reaches ``lru_gen_use_mm`` through ``context_switch``."""
+    ctx = rt.current_ctx()
+    tsk = ctx.task
+    task_lock(tsk)
+    # Hold off any flush_tlb_mm() from using active_mm while we switch it over.
+    local_irq_disable()
+    active_mm = tsk.active_mm
+    if active_mm is not mm:
+        mmgrab(mm)
+        tsk.active_mm = mm
+    tsk.mm = mm
+    switch_mm_irqs_off(active_mm, mm, tsk, getattr(ctx, "cpu", 0))
+    local_irq_enable()
+    task_unlock(tsk)
+    if active_mm is not None and active_mm is not mm:
+        mmdrop(active_mm)
+    rt.trace("kthread_use_mm", task=tsk, mm=mm)
+
+
+def kthread_unuse_mm(mm: mm_struct) -> None:
+    ctx = rt.current_ctx()
+    tsk = ctx.task
+    task_lock(tsk)
+    local_irq_disable()
+    tsk.mm = None
+    # active_mm stays (lazy TLB); enter_lazy_tlb(mm, tsk)
+    local_irq_enable()
+    task_unlock(tsk)

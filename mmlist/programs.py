@@ -1,0 +1,205 @@
+"""Thread programs: what one model thread runs, built from the model's kernel entry points.
+
+A program is a ``ThreadSpec``: a name, the task it runs as (``current``), the CPU, and a body
+taking the World. Scenarios (``mmlist.scenarios``) are lists of these; every engine runs them.
+The builders below cover every caller of protocol.md sections 2 and 3.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import runtime as rt
+from .kernel import READ_ONCE
+from .model import aging, exec as exec_, exit as exit_, fork, memcontrol, sched
+from .model.structs import CLONE_VM, scan_control
+from .model.world import World
+
+Body = Callable[[World], None]
+
+
+@dataclass
+class ThreadSpec:
+    name: str
+    body: Body
+    task: Callable[[World], object] | None = None   # resolves `current` when the thread starts
+    cpu: int = 0
+    kind: str = "lifecycle"                          # "walker" or "lifecycle"
+    describe: str = ""
+
+    def ctx(self, world: World, tid: int) -> rt.ThreadCtx:
+        ctx = rt.ThreadCtx(name=self.name, tid=tid)
+        ctx.task = self.task(world) if self.task is not None else None
+        ctx.cpu = self.cpu  # type: ignore[attr-defined]
+        return ctx
+
+
+def _pid(pid: int) -> Callable[[World], object]:
+    return lambda w: w.all_tasks[pid - 1]
+
+
+def _by_comm(comm: str) -> Callable[[World], object]:
+    def find(w: World) -> object:
+        for t in w.all_tasks:
+            if t.label == comm:
+                return t
+        raise KeyError(f"no task named {comm!r}")
+    return find
+
+
+class _css_ref:
+    """``mem_cgroup_iter()`` holds a css reference on the memcg it hands out: a walker's
+    lruvec cannot be freed under it."""
+
+    def __init__(self, memcg: object):
+        self.memcg = memcg
+
+    def __enter__(self) -> None:
+        if self.memcg is not None:
+            memcontrol.css_get(self.memcg)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.memcg is not None:
+            memcontrol.mem_cgroup_put(self.memcg)
+
+
+# --- walkers: the three callers of the aging -----------------------------------------------------
+
+def kswapd(name: str = "kswapd0", nid: int = 0, rounds: int = 1) -> ThreadSpec:
+    def body(w: World) -> None:
+        sc = scan_control(priority=12)
+        for _ in range(rounds):
+            aging.lru_gen_age_node(w.nodes[nid], sc)
+            w.run_pending_work()
+    return ThreadSpec(name, body, _by_comm(name), kind="walker",
+                      describe=f"kswapd on node {nid}, {rounds} round(s)")
+
+
+def direct_reclaim(name: str, memcg: str | None = None, nid: int = 0, rounds: int = 1,
+                   priority: int = 0) -> ThreadSpec:
+    """A task in direct reclaim; ``priority < DEF_PRIORITY - 2`` makes a non-last walker wait."""
+    def body(w: World) -> None:
+        lv = w.lruvec(memcg, nid)
+        sc = scan_control(priority=priority)
+        with _css_ref(lv.memcg):
+            for _ in range(rounds):
+                aging.get_nr_to_scan(lv, sc, True)
+                w.run_pending_work()
+    return ThreadSpec(name, body, _by_comm(name), kind="walker",
+                      describe=f"direct reclaim of {memcg or 'root'}/node {nid}, "
+                               f"priority {priority}, {rounds} round(s)")
+
+
+def debugfs_aging(name: str, memcg: str | None = None, nid: int = 0, rounds: int = 1,
+                  full_scan: bool = True) -> ThreadSpec:
+    """``echo '+ memcg nid seq 1 full_scan' > /sys/kernel/debug/lru_gen`` (sc.priority is 0)."""
+    def body(w: World) -> None:
+        lv = w.lruvec(memcg, nid)
+        sc = scan_control(priority=0)
+        with _css_ref(lv.memcg):
+            for _ in range(rounds):
+                seq = READ_ONCE(lv.lrugen, "max_seq")
+                aging.run_aging(lv, seq, sc, True, full_scan)
+                w.run_pending_work()
+    return ThreadSpec(name, body, _by_comm(name), kind="walker",
+                      describe=f"debugfs aging of {memcg or 'root'}/node {nid}"
+                               f"{' full_scan' if full_scan else ''}, {rounds} round(s)")
+
+
+def evictor(name: str, memcg: str | None, nid: int, mm_owner: str, region: int = 0,
+            pte: int = 0) -> ThreadSpec:
+    """Eviction's rmap walk finds a young PTE of ``mm_owner``'s mm: ``lru_gen_look_around``."""
+    def body(w: World) -> None:
+        lv = w.lruvec(memcg, nid)
+        owner = _by_comm(mm_owner)(w)
+        mm = owner.__dict__["_mm"]
+        if mm is not None and not mm.freed:
+            aging.lru_gen_look_around(lv, mm, region, pte)
+    return ThreadSpec(name, body, _by_comm(name), kind="walker",
+                      describe=f"rmap look-around on {mm_owner}'s mm")
+
+
+# --- life cycle -----------------------------------------------------------------------------------
+
+def forker(parent: str, clone_vm: bool = False) -> ThreadSpec:
+    def body(w: World) -> None:
+        fork.kernel_clone(rt.current_ctx().task, CLONE_VM if clone_vm else 0)
+    return ThreadSpec(f"fork({parent})", body, _by_comm(parent),
+                      describe=f"{parent} forks{' a thread (CLONE_VM)' if clone_vm else ''}")
+
+
+def execer(comm: str) -> ThreadSpec:
+    def body(w: World) -> None:
+        exec_.do_execve()
+    return ThreadSpec(f"exec({comm})", body, _by_comm(comm), describe=f"{comm} execs")
+
+
+def exiter(comm: str) -> ThreadSpec:
+    def body(w: World) -> None:
+        exit_.do_exit()
+    return ThreadSpec(f"exit({comm})", body, _by_comm(comm), describe=f"{comm} exits")
+
+
+def migrator(pid: int, dst: str, name: str | None = None, shell: str = "sh") -> ThreadSpec:
+    """``echo pid > /sys/fs/cgroup/dst/cgroup.procs``, written by ``shell``."""
+    def body(w: World) -> None:
+        memcontrol.cgroup_migrate(pid, w.memcg(dst))
+    return ThreadSpec(name or f"migrate({pid}->{dst})", body, _by_comm(shell),
+                      describe=f"task#{pid} moves to {dst}")
+
+
+def cpu(cpu_id: int, switch_to: list[str], name: str | None = None) -> ThreadSpec:
+    """A CPU that context-switches through ``switch_to`` (task names), starting from idle."""
+    def body(w: World) -> None:
+        rq = w.runqueues[cpu_id]
+        for comm in switch_to:
+            nxt = _by_comm(comm)(w)
+            if nxt.exited:
+                continue
+            sched.context_switch(rq, rq.curr, nxt)
+            mm = nxt.__dict__["_mm"]
+            if mm is not None and mm.pgtables is not None and not mm.mmap_exited:
+                mm.pgtables.touch(0)                 # it runs and touches some memory
+    return ThreadSpec(name or f"cpu{cpu_id}", body, lambda w: w.runqueues[cpu_id].curr,
+                      cpu=cpu_id, describe=f"CPU {cpu_id} switches to {', '.join(switch_to)}")
+
+
+def kthread_borrow(kthread: str, owner: str) -> ThreadSpec:
+    def body(w: World) -> None:
+        mm = _by_comm(owner)(w).__dict__["_mm"]
+        if mm is None or not fork.mmget_not_zero(mm):
+            return
+        sched.kthread_use_mm(mm)
+        sched.kthread_unuse_mm(mm)
+        fork.mmput(mm)
+    return ThreadSpec(f"use_mm({kthread})", body, _by_comm(kthread),
+                      describe=f"{kthread} borrows {owner}'s mm")
+
+
+def memcg_rmdir(memcg: str) -> ThreadSpec:
+    """``rmdir``: the memcg goes offline and drops its base reference; the css (and the seed's
+    Bloom filters, in ``lru_gen_free_memcg``) is freed with the last reference."""
+    def body(w: World) -> None:
+        m = w.memcg(memcg)
+        m.online = False
+        rt.trace("memcg_offline", memcg=m)
+        memcontrol.mem_cgroup_put(m)
+    return ThreadSpec(f"rmdir({memcg})", body, _by_comm("sh"), describe=f"rmdir {memcg}")
+
+
+def memcg_mkdir(memcg: str) -> ThreadSpec:
+    def body(w: World) -> None:
+        w.mem_cgroup_alloc(memcg)
+    return ThreadSpec(f"mkdir({memcg})", body, _by_comm("sh"), describe=f"mkdir {memcg}")
+
+
+def sequence(name: str, task: str, *steps: ThreadSpec) -> ThreadSpec:
+    """Several programs, one after another, on one thread running as ``task``."""
+    def body(w: World) -> None:
+        ctx = rt.current_ctx()
+        for step in steps:
+            if step.task is not None:
+                ctx.task = step.task(w)
+            step.body(w)
+    return ThreadSpec(name, body, _by_comm(task),
+                      describe="; ".join(s.describe for s in steps))

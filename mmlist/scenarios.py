@@ -1,0 +1,238 @@
+"""Scenarios: a World to build and the threads to race in it.
+
+A scenario is data plus two small functions: ``setup(world)`` creates memcgs and tasks (with the
+model's own functions), ``threads(world)`` returns the ``ThreadSpec``s. Every execution builds a
+fresh World, so executions are independent and deterministic. Users write their own the same way:
+
+    from mmlist.scenarios import Scenario
+    from mmlist import programs as P
+
+    def setup(w):
+        w.mem_cgroup_alloc("A"); w.spawn("A", comm="app"); w.user_task("reclaimer", "A")
+
+    my = Scenario("my-race", "a walker against an exit", setup=setup,
+                  threads=lambda w: [P.direct_reclaim("reclaimer", "A"), P.exiter("app")])
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import programs as P
+from .config import Config
+from .model.world import World
+from .programs import ThreadSpec
+
+
+@dataclass
+class Scenario:
+    name: str
+    description: str
+    setup: Callable[[World], None]
+    threads: Callable[[World], list[ThreadSpec]]
+    config: Config = field(default_factory=lambda: Config(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64,
+                                                          PTRS_PER_PTE=16))
+    #: the callers of protocol.md this scenario exercises (documentation and coverage)
+    covers: tuple[str, ...] = ()
+
+    def build(self) -> tuple[World, list[ThreadSpec]]:
+        world = World(self.config)
+        with world:
+            self.setup(world)
+            specs = self.threads(world)
+        names = [s.name for s in specs]
+        if len(set(names)) != len(names):
+            raise ValueError(f"scenario {self.name}: thread names must be unique: {names}")
+        return world, specs
+
+
+def _base(w: World, memcgs: tuple[str, ...] = ("A",), apps: dict[str, str] | None = None,
+          walkers: tuple[str, ...] = ("reclaim0", "reclaim1"), kswapd_nodes: int = 0,
+          nr_regions: int = 2) -> None:
+    for m in memcgs:
+        w.mem_cgroup_alloc(m)
+    for comm, memcg in (apps or {"app1": memcgs[0], "app2": memcgs[0]}).items():
+        w.spawn(memcg, comm=comm, nr_regions=nr_regions)
+    for wk in walkers:
+        w.user_task(wk, memcgs[0])
+    for nid in range(kswapd_nodes):
+        w.kthread(f"kswapd{nid}", kswapd=True)
+    w.user_task("sh")
+
+
+BUILTIN: dict[str, Scenario] = {}
+
+
+def register(s: Scenario) -> Scenario:
+    if s.name in BUILTIN:
+        raise ValueError(f"duplicate scenario {s.name}")
+    BUILTIN[s.name] = s
+    return s
+
+
+register(Scenario(
+    "walkers", "two direct reclaimers share one iteration of memcg A's list (one node)",
+    setup=lambda w: _base(w),
+    threads=lambda w: [P.direct_reclaim("reclaim0", "A", rounds=2),
+                       P.direct_reclaim("reclaim1", "A", rounds=2)],
+    covers=("direct reclaim", "get_next_mm")))
+
+register(Scenario(
+    "kswapd-direct", "kswapd and a direct reclaimer age memcg A; kswapd never waits",
+    setup=lambda w: _base(w, walkers=("reclaim0",), kswapd_nodes=1),
+    threads=lambda w: [P.kswapd("kswapd0", 0, rounds=2),
+                       P.direct_reclaim("reclaim0", "A", rounds=2)],
+    covers=("kswapd", "direct reclaim")))
+
+register(Scenario(
+    "fork", "app1 forks while two walkers iterate memcg A",
+    setup=lambda w: _base(w),
+    threads=lambda w: [P.direct_reclaim("reclaim0", "A"), P.direct_reclaim("reclaim1", "A"),
+                       P.forker("app1")],
+    covers=("fork", "lru_gen_add_mm")))
+
+register(Scenario(
+    "exit", "app1 exits (its mm's last user) while two walkers iterate memcg A",
+    setup=lambda w: _base(w),
+    threads=lambda w: [P.direct_reclaim("reclaim0", "A"), P.direct_reclaim("reclaim1", "A"),
+                       P.exiter("app1")],
+    covers=("exit", "__mmput", "lru_gen_del_mm", "mmput_async")))
+
+register(Scenario(
+    "exec", "app1 execs (new mm added, old mm put) while a walker iterates memcg A",
+    setup=lambda w: _base(w, walkers=("reclaim0",)),
+    threads=lambda w: [P.direct_reclaim("reclaim0", "A", rounds=2), P.execer("app1")],
+    covers=("exec", "exec_mmap", "lru_gen_add_mm", "lru_gen_del_mm")))
+
+register(Scenario(
+    "migrate", "app1 moves from memcg A to B while walkers iterate both lists",
+    setup=lambda w: _base(w, memcgs=("A", "B"), apps={"app1": "A", "app2": "B"},
+                          walkers=("reclaim0",)) or w.user_task("reclaimB", "B"),
+    threads=lambda w: [P.direct_reclaim("reclaim0", "A"), P.direct_reclaim("reclaimB", "B"),
+                       P.migrator(_pid_of(w, "app1"), "B")],
+    covers=("cgroup migration", "mem_cgroup_attach", "lru_gen_migrate_mm")))
+
+register(Scenario(
+    "fork-migrate", "app1 forks; the child is moved to memcg B as soon as it is visible",
+    setup=lambda w: _base(w, memcgs=("A", "B"), apps={"app1": "A"}, walkers=("reclaim0",)),
+    threads=lambda w: [P.forker("app1"), P.migrator(w._next_pid, "B", name="migrate(child)"),
+                       P.direct_reclaim("reclaim0", "A")],
+    covers=("fork", "cgroup migration", "mem_cgroup_attach")))
+
+register(Scenario(
+    "exit-new-owner", "app1 and its CLONE_VM thread share an mm; app1 (the owner) exits, "
+                      "ownership passes to the thread, which was moved to memcg B",
+    setup=lambda w: _setup_new_owner(w),
+    threads=lambda w: [P.exiter("app1"), P.direct_reclaim("reclaim0", "A"),
+                       P.direct_reclaim("reclaimB", "B")],
+    covers=("exit", "mm_update_next_owner", "lru_gen_migrate_mm")))
+
+register(Scenario(
+    "context-switch", "two CPUs switch between app1 and app2 while two walkers iterate",
+    config=Config(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64, PTRS_PER_PTE=16, nr_cpus=2),
+    setup=lambda w: _base(w),
+    threads=lambda w: [P.direct_reclaim("reclaim0", "A", rounds=2),
+                       P.direct_reclaim("reclaim1", "A", rounds=2),
+                       P.cpu(0, ["app1", "app2"]), P.cpu(1, ["app2"])],
+    covers=("context_switch", "lru_gen_use_mm", "should_skip_mm")))
+
+register(Scenario(
+    "kthread-use-mm", "a kthread borrows app1's mm while a walker iterates",
+    setup=lambda w: _base(w, walkers=("reclaim0",)) or w.kthread("kworker/0:1"),
+    threads=lambda w: [P.kthread_borrow("kworker/0:1", "app1"),
+                       P.direct_reclaim("reclaim0", "A", rounds=2)],
+    covers=("kthread_use_mm",)))
+
+register(Scenario(
+    "two-nodes", "two NUMA nodes: a walker per node on memcg A's list while app1 exits",
+    config=Config(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64, PTRS_PER_PTE=16, nr_nodes=2),
+    setup=lambda w: _base(w) or w.user_task("reclaimN1", "A"),
+    threads=lambda w: [P.direct_reclaim("reclaim0", "A", nid=0),
+                       P.direct_reclaim("reclaimN1", "A", nid=1), P.exiter("app1")],
+    covers=("lru_gen_del_mm on two lruvecs", "NUMA")))
+
+register(Scenario(
+    "debugfs", "debugfs full_scan aging against kswapd on a machine without a hardware "
+               "accessed bit",
+    config=Config(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64, PTRS_PER_PTE=16,
+                  arch_has_hw_pte_young=False),
+    setup=lambda w: _base(w, walkers=("debugfs",), kswapd_nodes=1),
+    threads=lambda w: [P.kswapd("kswapd0", 0, rounds=2),
+                       P.debugfs_aging("debugfs", "A", full_scan=True)],
+    covers=("debugfs", "arch_has_hw_pte_young", "full_scan")))
+
+register(Scenario(
+    "look-around", "eviction's lru_gen_look_around fills the Bloom filter while walkers iterate",
+    setup=lambda w: _base(w) or w.user_task("evict", "A"),
+    threads=lambda w: [P.direct_reclaim("reclaim0", "A", rounds=2),
+                       P.direct_reclaim("reclaim1", "A"), P.evictor("evict", "A", 0, "app1")],
+    covers=("lru_gen_look_around", "Bloom filters")))
+
+register(Scenario(
+    "rmdir", "memcg B is removed while its last mm migrates back to A",
+    setup=lambda w: _base(w, memcgs=("A", "B"), apps={"app1": "B", "app2": "A"},
+                          walkers=("reclaim0",)),
+    threads=lambda w: [P.migrator(_pid_of(w, "app1"), "A"), P.memcg_rmdir("B"),
+                       P.direct_reclaim("reclaim0", "A")],
+    covers=("memcg free", "lru_gen_free_memcg")))
+
+register(Scenario(
+    "preempt-rt-exec", "PREEMPT_RT: app1 execs while a walker iterates",
+    config=Config(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64, PTRS_PER_PTE=16, PREEMPT_RT=True),
+    setup=lambda w: _base(w, walkers=("reclaim0",)),
+    threads=lambda w: [P.execer("app1"), P.direct_reclaim("reclaim0", "A")],
+    covers=("exec", "PREEMPT_RT")))
+
+register(Scenario(
+    "no-memcg", "CONFIG_MEMCG=n: the global list, two walkers and an exit",
+    config=Config(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64, PTRS_PER_PTE=16, CONFIG_MEMCG=False),
+    setup=lambda w: _base_nomemcg(w),
+    threads=lambda w: [P.direct_reclaim("reclaim0", None), P.direct_reclaim("reclaim1", None),
+                       P.exiter("app1")],
+    covers=("CONFIG_MEMCG=n", "get_mm_list")))
+
+
+def _pid_of(w: World, comm: str) -> int:
+    for t in w.all_tasks:
+        if t.label == comm:
+            return t.pid
+    raise KeyError(comm)
+
+
+def _setup_new_owner(w: World) -> None:
+    from . import runtime as rt
+    from .model import fork
+    from .model.structs import CLONE_VM
+    _base(w, memcgs=("A", "B"), apps={"app1": "A", "app2": "A"}, walkers=("reclaim0",))
+    w.user_task("reclaimB", "B")
+    app1 = next(t for t in w.all_tasks if t.label == "app1")
+    ctx = rt.current_ctx()
+    saved, ctx.task = ctx.task, app1
+    try:
+        thread = fork.kernel_clone(app1, CLONE_VM)          # app1's thread shares mm#1
+    finally:
+        ctx.task = saved
+    thread.label = "app1-thread"
+    # the thread alone is moved to B (cgroup v1 allows it): the mm stays with its owner app1
+    from .model.memcontrol import css_get, mem_cgroup_put
+    b = w.memcg("B")
+    css_get(b)
+    old = thread.__dict__["_memcg"]
+    thread.__dict__["_memcg"] = b
+    mem_cgroup_put(old)
+
+
+def _base_nomemcg(w: World) -> None:
+    w.spawn(None, comm="app1", nr_regions=2)
+    w.spawn(None, comm="app2", nr_regions=2)
+    w.user_task("reclaim0")
+    w.user_task("reclaim1")
+    w.user_task("sh")
+
+
+def get(name: str) -> Scenario:
+    try:
+        return BUILTIN[name]
+    except KeyError:
+        raise KeyError(f"unknown scenario {name!r} (known: {', '.join(sorted(BUILTIN))})") \
+            from None
