@@ -119,7 +119,6 @@ def copy_process(parent: task_struct, clone_flags: int) -> task_struct:
     mutex_lock(w.cgroup_threadgroup_rwsem)
     w.attach_task(p)                    # attach_pid(): find_task_by_pid() finds it now
     p.visible = True
-    p.memcg = READ_ONCE(parent, "memcg") if p.memcg is None else p.memcg
     mutex_unlock(w.cgroup_threadgroup_rwsem)     # cgroup_post_fork() -> threadgroup_change_end
     rt.trace("copy_process", parent=parent, child=p, mm=mm, clone_vm=bool(clone_flags & CLONE_VM))
     return p
