@@ -33,7 +33,7 @@ class tracked:
 
 def _raw_get(obj: Any, name: Any) -> Any:
     if isinstance(name, int):
-        return obj[name]
+        return obj.raw[name] if hasattr(obj, "raw") else obj[name]
     d = obj.__dict__
     slot = "_" + name
     return d[slot] if slot in d else d[name]
@@ -41,7 +41,10 @@ def _raw_get(obj: Any, name: Any) -> Any:
 
 def _raw_set(obj: Any, name: Any, value: Any) -> None:
     if isinstance(name, int):
-        obj[name] = value
+        if hasattr(obj, "raw"):
+            obj.raw[name] = value
+        else:
+            obj[name] = value
         return
     d = obj.__dict__
     slot = "_" + name

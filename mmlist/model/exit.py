@@ -6,7 +6,8 @@ from ..kernel import READ_ONCE, WRITE_ONCE, atomic_read, current, local_irq_disa
 from . import mm_list
 from .fork import mmdrop, mmgrab, mmput
 from .memcontrol import task_lock, task_unlock
-from .structs import mm_struct, task_struct
+from .memcontrol import mem_cgroup_put
+from .structs import PF_KTHREAD, mm_struct, task_struct
 
 
 def mm_update_next_owner(mm: mm_struct) -> None:
@@ -26,6 +27,8 @@ def mm_update_next_owner(mm: mm_struct) -> None:
 
         c = None
         for t in rt.world().tasks_in_pid_order():
+            if t.flags & PF_KTHREAD:
+                continue                             # for_each_process() has no kthreads here
             if t is not p and not t.exited and READ_ONCE(t, "mm") is mm:
                 c = t
                 break
@@ -73,4 +76,8 @@ def do_exit() -> None:
     rt.trace("exit", task=tsk)
     exit_mm()
     tsk.exited = True
+    # cgroup_exit() -> put_css_set(): the task's reference on its memory css
+    memcg = tsk.__dict__["_memcg"]
+    tsk.__dict__["_memcg"] = None
+    mem_cgroup_put(memcg)
     rt.world().release_task(tsk)

@@ -38,17 +38,26 @@ def mem_cgroup_from_task(p: task_struct | None) -> mem_cgroup | None:
     return READ_ONCE(p, "memcg")
 
 
+def _css_no_ref(memcg: mem_cgroup) -> bool:
+    """The root css has CSS_NO_REF: css_get/css_tryget/css_put do nothing on it."""
+    return memcg is rt.world().root_mem_cgroup
+
+
 def css_tryget(memcg: mem_cgroup) -> bool:
+    if _css_no_ref(memcg):
+        return True
     return atomic_inc_not_zero(memcg.css_refcnt)
 
 
 def css_get(memcg: mem_cgroup) -> None:
+    if _css_no_ref(memcg):
+        return
     atomic_inc(memcg.css_refcnt)
 
 
 def mem_cgroup_put(memcg: mem_cgroup | None) -> None:
     """``mem_cgroup_put()`` -> ``css_put()``: the last reference frees the memcg."""
-    if memcg is None:
+    if memcg is None or _css_no_ref(memcg):
         return
     if atomic_dec_and_test(memcg.css_refcnt):
         rt.trace("css_free", memcg=memcg)

@@ -207,15 +207,20 @@ class World:
     def kthread(self, comm: str, kswapd: bool = False) -> task_struct:
         t = self.alloc_task(comm, PF_KTHREAD | (PF_KSWAPD if kswapd else 0))
         t.reclaim_state = reclaim_state()
-        t.memcg = self.root_mem_cgroup
+        t.memcg = self.root_mem_cgroup            # the root css is not reference counted
         self.attach_task(t)
         t.visible = True
         return t
 
     def user_task(self, comm: str, memcg: str | int | None = None) -> task_struct:
         """A task with no mm of interest (a shell writing to cgroup.procs, a debugfs user)."""
+        from .memcontrol import css_get
         t = self.alloc_task(comm)
-        t.memcg = self.root_mem_cgroup if memcg is None else self.memcg(memcg)
+        m = self.root_mem_cgroup if memcg is None else self.memcg(memcg)
+        if m is not None:
+            with self:
+                css_get(m)
+        t.memcg = m
         t.reclaim_state = reclaim_state()
         self.attach_task(t)
         t.visible = True
