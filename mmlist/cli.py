@@ -121,15 +121,16 @@ def _variant(args: argparse.Namespace) -> Any:
         raise UsageError("give --variant or --mutant, not both")
     if not variant and not mutant:
         return None
+    if variant:
+        looks_like_path = variant.endswith(".py") or os.sep in variant
+        if looks_like_path and not os.path.isfile(variant):
+            raise UsageError(f"variant file not found: {variant}")
     from .variants import list_mutants, list_variants, load_variant
     if mutant:
         names = {m.name for m in list_mutants()}
         if mutant not in names:
             raise UsageError(f"unknown mutant {mutant!r} (try `mmlist mutants`)")
         return load_variant(mutant)
-    looks_like_path = variant.endswith(".py") or os.sep in variant
-    if looks_like_path and not os.path.isfile(variant):
-        raise UsageError(f"variant file not found: {variant}")
     if not looks_like_path and variant not in {v.name for v in list_variants()}:
         raise UsageError(f"unknown variant {variant!r} (try `mmlist variants`)")
     try:

@@ -89,7 +89,7 @@ class HuntReport:
             lines.append("")
             lines.append(f"=== {i}. {f.scenario}: {f.violation}{known}")
             lines.append(f.table.rstrip())
-            if f.replay_path:
+            if f.replay_path and f.replay_path not in f.table:
                 lines.append(f"replay: mmlist replay {f.replay_path}")
         return "\n".join(lines)
 
@@ -135,6 +135,13 @@ def _record(report: HuntReport, scenario: Any, sched_report: Any, out_dir: str |
                                        match_known(v)))
 
 
+def _result(scenario: Any, r: Any) -> ScenarioResult:
+    bound = r.pct_bound.get("miss_probability") if r.pct_bound else None
+    return ScenarioResult(scenario.name, r.strategy, r.verdict, r.executions,
+                          r.distinct_interleavings, r.completed, bound, r.elapsed,
+                          r.interrupted)
+
+
 def _variant_name(variant: Any) -> str | None:
     return getattr(variant, "name", None) if variant is not None else None
 
@@ -152,18 +159,15 @@ def hunt(scenarios: list[Any], budget: float, strategy: str = "portfolio", seed:
         remaining = budget - (time.monotonic() - t0)
         share = max(0.2, remaining / (len(scenarios) - i))
 
-        def progress(executions: int, found: int = 0, _name: str = scenario.name) -> None:
+        def progress(rep: Any, _name: str = scenario.name) -> None:
             if on_progress is not None:
-                on_progress(_name, executions, len(report.findings) + found)
+                on_progress(_name, rep.executions, len(report.findings) + len(rep.failures))
 
         r = sched.explore(scenario, strategy=strategy, seed=seed, max_seconds=share,
                           variant=variant, structural=structural, on_progress=progress)
-        report.results.append(ScenarioResult(scenario.name, strategy, r.verdict, r.executions,
-                                             r.distinct_interleavings, r.completed,
-                                             r.pct_bound, r.elapsed,
-                                             getattr(r, "interrupted", False)))
+        report.results.append(_result(scenario, r))
         _record(report, scenario, r, out_dir, seen)
-        if getattr(r, "interrupted", False):
+        if r.interrupted:
             report.interrupted = True
             break
     report.seconds = time.monotonic() - t0
@@ -179,10 +183,8 @@ def check(scenario: Any, strategy: str = "dfs", bound: int = 2, max_executions: 
     t0 = time.monotonic()
     r = sched.explore(scenario, strategy=strategy, seed=seed, preemption_bound=bound,
                       max_executions=max_executions, max_seconds=budget, variant=variant)
-    report.results.append(ScenarioResult(scenario.name, strategy, r.verdict, r.executions,
-                                         r.distinct_interleavings, r.completed, r.pct_bound,
-                                         r.elapsed, getattr(r, "interrupted", False)))
-    report.interrupted = getattr(r, "interrupted", False)
+    report.results.append(_result(scenario, r))
+    report.interrupted = r.interrupted
     _record(report, scenario, r, out_dir, set())
     report.seconds = time.monotonic() - t0
     verdict = r.verdict
@@ -205,8 +207,9 @@ def replay_file(path: str) -> int:
     from . import sched
     try:
         result = sched.replay(path)
-    except sched.ReplayError as e:
+    except sched.ReplayFileError as e:
         print(f"mmlist: error: {e}", file=sys.stderr)
         return 2
-    print(result.render())
-    return 1 if result.violations else 0
+    print(result.table_text.rstrip())
+    print(str(result))
+    return 1 if result.reproduced else 0

@@ -94,13 +94,22 @@ def debugfs_aging(name: str, memcg: str | None = None, nid: int = 0, rounds: int
                   full_scan: bool = True) -> ThreadSpec:
     """``echo '+ memcg nid seq 1 full_scan' > /sys/kernel/debug/lru_gen`` (sc.priority is 0)."""
     def body(w: World) -> None:
+        from .model.structs import lru_gen_mm_walk
         lv = w.lruvec(memcg, nid)
         sc = scan_control(priority=0)
-        with _css_ref(lv.memcg):
-            for _ in range(rounds):
-                seq = READ_ONCE(lv.lrugen, "max_seq")
-                aging.run_aging(lv, seq, sc, True, full_scan)
-                w.run_pending_work()
+        task = rt.current_ctx().task
+        # lru_gen_seq_write(): sc.reclaim_state.mm_walk = alloc_mm_walk();
+        # set_task_reclaim_state(current, &sc.reclaim_state)
+        task.reclaim_state.mm_walk = lru_gen_mm_walk(f"{task.label}.mm_walk")
+        for _ in range(rounds):
+            seq = READ_ONCE(lv.lrugen, "max_seq")
+            # run_cmd(): css_tryget(&memcg->css) around run_aging()
+            if lv.memcg is not None and not memcontrol.css_tryget(lv.memcg):
+                continue
+            aging.run_aging(lv, seq, sc, True, full_scan)
+            memcontrol.mem_cgroup_put(lv.memcg)
+            w.run_pending_work()
+        task.reclaim_state.mm_walk = None
     return ThreadSpec(name, body, _by_comm(name), kind="walker",
                       describe=f"debugfs aging of {memcg or 'root'}/node {nid}"
                                f"{' full_scan' if full_scan else ''}, {rounds} round(s)")
@@ -113,8 +122,9 @@ def evictor(name: str, memcg: str | None, nid: int, mm_owner: str, region: int =
         lv = w.lruvec(memcg, nid)
         owner = _by_comm(mm_owner)(w)
         mm = owner.__dict__["_mm"]
-        if mm is not None and not mm.freed:
-            aging.lru_gen_look_around(lv, mm, region, pte)
+        with _css_ref(lv.memcg):                # shrink_node_memcgs() -> mem_cgroup_iter()
+            if mm is not None and not mm.freed:
+                aging.lru_gen_look_around(lv, mm, region, pte)
     return ThreadSpec(name, body, _by_comm(name), kind="walker",
                       describe=f"rmap look-around on {mm_owner}'s mm")
 

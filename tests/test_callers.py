@@ -430,7 +430,7 @@ def test_a_memcg_with_an_mm_on_its_list_is_not_freed(wA, rec):
     B.online = False
     memcontrol.mem_cgroup_put(B)                       # rmdir drops the base reference
     assert not B.freed
-    assert [m for m in w.mem_cgroup_iter()] == [w.root_mem_cgroup, A]
+    assert iter_memcgs() == [w.root_mem_cgroup, A]      # mem_cgroup_iter() skips offline B
     memcontrol.cgroup_migrate(app1.pid, A)             # the task's and the list's refs go
     assert B.freed and fifo_mms(B) == []
     assert rec.events("free_memcg") == [{"memcg": B, "fifo_empty": True}]
@@ -489,4 +489,13 @@ def test_migrating_a_shell_out_of_the_root_keeps_the_root_memcg(rec):
         sh = w.user_task("sh")
         memcontrol.cgroup_migrate(sh.pid, B)
         assert not w.root_mem_cgroup.freed
-        assert w.root_mem_cgroup in list(w.mem_cgroup_iter())
+        assert w.root_mem_cgroup in iter_memcgs()
+
+
+def iter_memcgs() -> list:
+    """Every memcg ``mem_cgroup_iter()`` hands out, its references dropped as it goes."""
+    out, memcg = [], memcontrol.mem_cgroup_iter(None)
+    while memcg is not None:
+        out.append(memcg)
+        memcg = memcontrol.mem_cgroup_iter(memcg)
+    return out

@@ -149,8 +149,10 @@ def test_memcg_is_freed_with_its_last_css_reference(rec):
         assert A.css_refcnt.counter == 1
         memcontrol.mem_cgroup_put(A)
         assert A.freed
-        assert memcontrol.get_lruvec(A, 0) is None            # get_lruvec refuses a freed memcg
+        memcontrol.get_lruvec(A, 0)             # an access to the freed memcg: KASAN reports it
     assert [e["memcg"] for e in rec.events("free_memcg")] == [A]
+    assert [v.check for v in rec.reports] == ["KASAN"]
+    assert "use-after-free" in rec.reports[0].message
 
 
 # --- lru_gen_init_mm / lru_gen_use_mm -------------------------------------------------------------

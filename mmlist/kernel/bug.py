@@ -56,6 +56,19 @@ def lockdep_assert_held(lock: Any, text: str | None = None) -> None:
                 f": {lock.label} not held by {ctx.name}", {"lock": lock.label})
 
 
+def BUG_ON(cond: Any, text: str) -> None:
+    if cond:
+        raise rt.KernelPanic(_report("BUG_ON", text, "bug"))
+
+
+def KASAN_use_after_free(obj: Any, access: str) -> None:
+    """What KASAN prints for an access to freed memory; the model carries on (the object's
+    fields are still there), as KASAN does without panic_on_warn."""
+    label = getattr(obj, "label", repr(obj))
+    _report("KASAN", f"use-after-free: {access}", "bug", f": {label} was freed",
+            {"object": label}, depth=3)
+
+
 def BUILD_BUG_ON(cond: Any, text: str) -> None:
     """Evaluated when a World is configured: a configuration the C would not compile."""
     if cond:

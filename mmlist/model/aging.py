@@ -9,7 +9,7 @@ import numpy as np
 from .. import runtime as rt
 from ..config import (DEF_PRIORITY, MIN_NR_GENS, MM_PMD_ADDED, MM_PMD_FOUND, MM_PMD_TOTAL,
                       MM_PTE_OLD, MM_PTE_TOTAL, MM_PTE_YOUNG)
-from ..kernel import (READ_ONCE, VM_BUG_ON, cond_resched, current, down_read_trylock,
+from ..kernel import (READ_ONCE, VM_BUG_ON, cond_resched, current, down_read_trylock, might_sleep,
                       rcu_read_lock, rcu_read_unlock, smp_store_release, spin_lock_irq,
                       spin_unlock_irq, up_read, wait_event_killable, wake_up_all, wq_has_sleeper)
 from . import memcontrol as memcg_
@@ -72,6 +72,7 @@ def alloc_mm_walk() -> lru_gen_mm_walk | None:
     task = current()
     if task.reclaim_state is not None and task.reclaim_state.mm_walk is not None:
         return task.reclaim_state.mm_walk
+    might_sleep()                           # kvzalloc(..., GFP_KERNEL)
     if rt.world().config.mm_walk_alloc_may_fail and rt.choose(2):
         rt.trace("alloc_fail", what="mm_walk")
         return None
@@ -315,12 +316,22 @@ def age_lruvec(lv: lruvec, sc: scan_control) -> bool:
 def lru_gen_age_node(pgdat: pglist_data, sc: scan_control) -> None:
     """``lru_gen_age_node()``: kswapd lends its preallocated walk, then ages every memcg."""
     task = current()
+
+    VM_BUG_ON(not current_is_kswapd(), "!current_is_kswapd()")
+
     task.reclaim_state.mm_walk = pgdat.mm_walk
-    for memcg in rt.world().mem_cgroup_iter():
+
+    memcg = memcg_.mem_cgroup_iter(None)
+    while True:
         lv = memcg_.get_lruvec(memcg, pgdat.node_id)
-        if lv is not None:
-            age_lruvec(lv, sc)
+
+        age_lruvec(lv, sc)
+
         cond_resched()
+        memcg = memcg_.mem_cgroup_iter(memcg)
+        if memcg is None:
+            break
+
     task.reclaim_state.mm_walk = None
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import runtime as rt
-from ..kernel import VM_BUG_ON, WRITE_ONCE, current, local_irq_disable, local_irq_enable
+from ..kernel import BUG_ON, current, local_irq_disable, local_irq_enable
 from . import mm_list
 from .exit import mm_update_next_owner
 from .fork import mm_alloc, mmdrop, mmput
@@ -38,7 +38,7 @@ def exec_mmap(mm: mm_struct) -> int:
         local_irq_enable()
     task_unlock(tsk)
     if old_mm is not None:
-        VM_BUG_ON(active_mm is not old_mm, "active_mm != old_mm")
+        BUG_ON(active_mm is not old_mm, "active_mm != old_mm")
         mm_update_next_owner(old_mm)
         mmput(old_mm)
         return 0

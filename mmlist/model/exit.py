@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from .. import runtime as rt
-from ..kernel import READ_ONCE, WRITE_ONCE, atomic_read, current, local_irq_disable, local_irq_enable
+from ..kernel import (WRITE_ONCE, atomic_read, cpumask_clear_cpu, current, local_irq_disable,
+                      local_irq_enable, mutex_lock, mutex_unlock)
 from . import mm_list
 from .fork import mmdrop, mmgrab, mmput
 from .memcontrol import task_lock, task_unlock
 from .memcontrol import mem_cgroup_put
-from .structs import PF_KTHREAD, mm_struct, task_struct
+from .structs import PF_EXITING, PF_KTHREAD, mm_struct, task_struct
 
 
 def mm_update_next_owner(mm: mm_struct) -> None:
@@ -19,7 +20,7 @@ def mm_update_next_owner(mm: mm_struct) -> None:
     p = current()
 
     while True:                                      # retry:
-        if READ_ONCE(mm, "owner") is not p:
+        if mm.owner is not p:
             return
         if atomic_read(mm.mm_users) <= 1:
             WRITE_ONCE(mm, "owner", None)
@@ -29,7 +30,7 @@ def mm_update_next_owner(mm: mm_struct) -> None:
         for t in rt.world().tasks_in_pid_order():
             if t.flags & PF_KTHREAD:
                 continue                             # for_each_process() has no kthreads here
-            if t is not p and not t.exited and READ_ONCE(t, "mm") is mm:
+            if t is not p and not t.exited and t.mm is mm:
                 c = t
                 break
         if c is None:
@@ -66,18 +67,40 @@ def exit_mm() -> None:
     task_unlock(tsk)
     mm_update_next_owner(mm)
     mmput(mm)
-    # model: the lazy active_mm reference is dropped at once (finish_task_switch would)
-    tsk.active_mm = None
-    mmdrop(mm)
+
+
+def exit_signals(tsk: task_struct) -> None:
+    """``exit_signals()``: PF_EXITING is set under the threadgroup rwsem, so from now on a
+    cgroup migration skips this task (``cgroup_migrate_add_task()``)."""
+    w = rt.world()
+    mutex_lock(w.cgroup_threadgroup_rwsem)        # cgroup_threadgroup_change_begin(tsk)
+    tsk.flags |= PF_EXITING
+    mutex_unlock(w.cgroup_threadgroup_rwsem)      # cgroup_threadgroup_change_end(tsk)
 
 
 def do_exit() -> None:
     tsk = current()
     rt.trace("exit", task=tsk)
+    exit_signals(tsk)
     exit_mm()
     tsk.exited = True
     # cgroup_exit() -> put_css_set(): the task's reference on its memory css
     memcg = tsk.__dict__["_memcg"]
     tsk.__dict__["_memcg"] = None
     mem_cgroup_put(memcg)
+    do_task_dead(tsk)
+
+
+def do_task_dead(tsk: task_struct) -> None:
+    """The dead task's last ``schedule()``: ``context_switch()`` away from it (``!prev->mm``)
+    hands its lazy ``active_mm`` to ``finish_task_switch()``, which drops it; x86's
+    ``switch_mm_irqs_off()`` clears this CPU from that mm's ``mm_cpumask``.
+    model: the switch goes to the idle task, without a cpu program's runqueue."""
+    active_mm = tsk.active_mm
+    tsk.active_mm = None
+    if active_mm is not None:
+        local_irq_disable()
+        cpumask_clear_cpu(getattr(rt.current_ctx(), "cpu", 0), active_mm.cpu_bitmap)
+        local_irq_enable()
+        mmdrop(active_mm)
     rt.world().release_task(tsk)

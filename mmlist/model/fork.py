@@ -73,7 +73,7 @@ def mmput_async(mm: mm_struct) -> None:
 
 def mm_init(mm: mm_struct, p: task_struct) -> mm_struct:
     """``mm_init()``: only the steps the protocol sees (owner, ``lru_gen_init_mm``)."""
-    WRITE_ONCE(mm, "owner", p)          # mm_init_owner()
+    mm.owner = p                        # mm_init_owner(): a private object still
     lru_gen_init_mm(mm)
     return mm
 

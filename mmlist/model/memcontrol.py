@@ -3,28 +3,53 @@
 from __future__ import annotations
 
 from .. import runtime as rt
-from ..kernel import (READ_ONCE, WRITE_ONCE, atomic_dec_and_test, atomic_inc,
+from ..kernel.bug import KASAN_use_after_free
+from ..kernel import (VM_BUG_ON, READ_ONCE, WRITE_ONCE, atomic_dec_and_test, atomic_inc,
                       atomic_inc_not_zero, rcu_read_lock, rcu_read_unlock, spin_lock,
                       spin_unlock, might_sleep, mutex_lock, mutex_unlock)
 from . import mm_list as _mm_list
-from .structs import lruvec, mem_cgroup, mm_struct, pglist_data, task_struct
+from .structs import PF_EXITING, lruvec, mem_cgroup, mm_struct, pglist_data, task_struct
 
 
 def mem_cgroup_disabled() -> bool:
-    return rt.world().config.mem_cgroup_disabled
+    """``mem_cgroup_disabled()``: true with ``cgroup_disable=memory``, and always without
+    CONFIG_MEMCG (the stub)."""
+    cfg = rt.world().config
+    return cfg.mem_cgroup_disabled or not cfg.CONFIG_MEMCG
 
 
 def get_lruvec(memcg: mem_cgroup | None, nid: int) -> lruvec | None:
     """``get_lruvec()`` (patch 4): the lruvec of ``memcg`` on node ``nid``."""
     if memcg is not None:
-        if memcg.freed or nid >= len(memcg.nodeinfo):
-            return None
+        if memcg.freed:
+            KASAN_use_after_free(memcg, "memcg->nodeinfo[nid]->lruvec")
         return memcg.nodeinfo[nid].lruvec
+    VM_BUG_ON(not mem_cgroup_disabled(), "!mem_cgroup_disabled()")
     return rt.world().nodes[nid].lruvec
 
 
 def lruvec_memcg(lv: lruvec) -> mem_cgroup | None:
+    if mem_cgroup_disabled():
+        return None
     return lv.memcg
+
+
+def mem_cgroup_iter(prev: mem_cgroup | None) -> mem_cgroup | None:
+    """``mem_cgroup_iter(NULL, prev, NULL)``: the next memcg after ``prev`` in the hierarchy
+    walk, with a css reference taken; ``prev``'s reference is dropped. NULL at the end (and
+    always NULL without memcgs, so callers age the node's own lruvec once)."""
+    w = rt.world()
+    if not w.config.CONFIG_MEMCG or mem_cgroup_disabled():
+        return None
+    start = 0 if prev is None else w.memcgs.index(prev) + 1
+    nxt = None
+    for memcg in w.memcgs[start:]:
+        if memcg.online and not memcg.freed and css_tryget(memcg):
+            nxt = memcg
+            break
+    if prev is not None:
+        mem_cgroup_put(prev)
+    return nxt
 
 
 def lruvec_pgdat(lv: lruvec) -> pglist_data:
@@ -100,7 +125,7 @@ def mem_cgroup_attach(task: task_struct) -> None:
 
     _task_lock(task)
     mm = task.mm
-    if mm is not None and READ_ONCE(mm, "owner") is task:
+    if mm is not None and mm.owner is task:
         _mm_list.lru_gen_migrate_mm(mm)
     _task_unlock(task)
 
@@ -116,7 +141,8 @@ def cgroup_migrate(pid: int, dst: mem_cgroup) -> int:
     w = rt.world()
     mutex_lock(w.cgroup_threadgroup_rwsem)
     task = w.find_task_by_pid(pid)
-    if task is None or task.exited:
+    if task is None or task.exited or task.flags & PF_EXITING:
+        # cgroup_migrate_add_task() skips an exiting task
         mutex_unlock(w.cgroup_threadgroup_rwsem)
         rt.trace("cgroup_migrate", pid=pid, dst=dst, result="ESRCH")
         return -3                   # -ESRCH

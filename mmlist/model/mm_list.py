@@ -103,13 +103,13 @@ def lru_gen_migrate_mm(mm: mm_struct) -> None:
         return
     memcg: mem_cgroup | None
 
-    lockdep_assert_held(READ_ONCE(mm, "owner").alloc_lock, "&mm->owner->alloc_lock")
+    lockdep_assert_held(mm.owner.alloc_lock, "&mm->owner->alloc_lock")
 
     if memcg_.mem_cgroup_disabled():
         return
 
     rcu_read_lock()
-    memcg = memcg_.mem_cgroup_from_task(READ_ONCE(mm, "owner"))
+    memcg = memcg_.mem_cgroup_from_task(mm.owner)
     rcu_read_unlock()
     if memcg is mm.lru_gen.memcg:
         return

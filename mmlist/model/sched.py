@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from .. import runtime as rt
 from ..kernel import (cpumask_clear_cpu, cpumask_set_cpu, local_irq_disable, local_irq_enable,
-                      spin_lock, spin_unlock)
+                      spin_lock, spin_unlock, WARN_ON_ONCE)
 from .fork import mmdrop, mmgrab
 from .memcontrol import task_lock, task_unlock
 from .mm_types import lru_gen_use_mm
-from .structs import mm_cpumask, mm_struct, task_struct
+from .structs import PF_KTHREAD, mm_cpumask, mm_struct, task_struct
 
 
 def switch_mm_irqs_off(prev: mm_struct | None, next: mm_struct, tsk: task_struct,
@@ -75,6 +75,10 @@ def kthread_use_mm(mm: mm_struct) -> None:
     with a borrowed mm reaches ``lru_gen_use_mm`` through ``context_switch``."""
     ctx = rt.current_ctx()
     tsk = ctx.task
+
+    WARN_ON_ONCE(not (tsk.flags & PF_KTHREAD), "!(tsk->flags & PF_KTHREAD)")
+    WARN_ON_ONCE(tsk.mm is not None, "tsk->mm")
+
     task_lock(tsk)
     # Hold off any flush_tlb_mm() from using active_mm while we switch it over.
     local_irq_disable()

@@ -39,18 +39,29 @@ def describe_lruvec(lv: Any, mm_list: Any) -> str:
             f"max_seq={_raw(lv.lrugen, 'max_seq')} nr_walkers={_raw(st, 'nr_walkers')}")
 
 
+def _pristine(lv: Any, mm_list: Any) -> bool:
+    """An lruvec nothing has happened to yet: an empty list and the initial sequence numbers."""
+    from ..config import MIN_NR_GENS
+    st = lv.mm_state
+    return (not list(raw_iter(mm_list.fifo)) and _raw(st, "seq") == MIN_NR_GENS
+            and _raw(lv.lrugen, "max_seq") == MIN_NR_GENS + 1 and not _raw(st, "nr_walkers"))
+
+
 def describe_world(world: Any, only: Any = None) -> str:
-    """One line per lruvec (or only ``only``), e.g. for the counterexample's state column."""
-    from .mm_list import get_mm_list  # noqa: F401  (documents where the list comes from)
+    """One clause per lruvec (or only ``only``), e.g. for the counterexample's state column.
+    lruvecs nothing has happened to (empty list, initial seq) are left out."""
     parts = []
+    entries = []
     for memcg, mm_list in world.mm_lists():
         lvs = ([pn.lruvec for pn in memcg.nodeinfo] if memcg is not None
                else [p.lruvec for p in world.nodes])
         for lv in lvs:
-            if only is not None and lv is not only:
-                continue
-            prefix = "" if len(list(world.lruvecs())) == 1 else f"{lv.label}: "
-            parts.append(prefix + describe_lruvec(lv, mm_list))
+            if only is None or lv is only:
+                entries.append((lv, mm_list))
+    shown = [e for e in entries if not _pristine(*e)] or entries[:1]
+    for lv, mm_list in shown:
+        prefix = "" if len(entries) == 1 else f"{lv.label}: "
+        parts.append(prefix + describe_lruvec(lv, mm_list))
     return " | ".join(parts)
 
 

@@ -41,7 +41,7 @@ class World:
         try:
             if config.CONFIG_MEMCG:
                 self.root_mem_cgroup = self.mem_cgroup_alloc("root")
-            else:
+            if not self.memcg_enabled:
                 from .mm_list import lru_gen_init_state
                 for pgdat in self.nodes:
                     pgdat.lruvec = lruvec(None, pgdat, hist)
@@ -65,20 +65,17 @@ class World:
     def __exit__(self, *exc: object) -> None:
         rt.set_world(self._prev)
 
+    @property
+    def memcg_enabled(self) -> bool:
+        """CONFIG_MEMCG and not ``cgroup_disable=memory``: mms live on per-memcg lists."""
+        return self.config.CONFIG_MEMCG and not self.config.mem_cgroup_disabled
+
     # --- the kernel's iterators ---------------------------------------------------------------
     def for_each_node(self) -> range:
         return range(self.config.nr_nodes)
 
-    def mem_cgroup_iter(self) -> Iterator[mem_cgroup | None]:
-        if not self.config.CONFIG_MEMCG:
-            yield None
-            return
-        for memcg in list(self.memcgs):
-            if memcg.online and not memcg.freed:
-                yield memcg
-
     def lruvecs(self) -> Iterator[lruvec]:
-        if not self.config.CONFIG_MEMCG:
+        if not self.memcg_enabled:
             for pgdat in self.nodes:
                 yield pgdat.lruvec
             return
@@ -88,7 +85,7 @@ class World:
                     yield pn.lruvec
 
     def mm_lists(self) -> Iterator[tuple[mem_cgroup | None, lru_gen_mm_list]]:
-        if not self.config.CONFIG_MEMCG:
+        if not self.memcg_enabled:
             yield None, self.mm_list
             return
         for memcg in self.memcgs:
@@ -120,7 +117,7 @@ class World:
         raise KeyError(name_or_id)
 
     def lruvec(self, memcg: str | int | None, nid: int = 0) -> lruvec:
-        if memcg is None or not self.config.CONFIG_MEMCG:
+        if memcg is None or not self.memcg_enabled:
             return self.nodes[nid].lruvec
         return self.memcg(memcg).nodeinfo[nid].lruvec
 
