@@ -164,8 +164,8 @@ def cpu(cpu_id: int, switch_to: list[str], name: str | None = None) -> ThreadSpe
         rq = w.runqueues[cpu_id]
         for comm in switch_to:
             nxt = _by_comm(comm)(w)
-            if nxt.exited:
-                continue
+            if nxt.exited or nxt.on_cpu is not None:
+                continue                             # pick_next_task() takes no running task
             sched.context_switch(rq, rq.curr, nxt)
             mm = nxt.__dict__["_mm"]
             if mm is not None and mm.pgtables is not None and not mm.mmap_exited:

@@ -54,6 +54,8 @@ def context_switch(rq: "runqueue", prev: task_struct, next: task_struct) -> None
     # switch_to(prev, next, prev)
     ctx.task = next
     rq.curr = next
+    prev.on_cpu = None
+    next.on_cpu = rq.cpu
     rt.trace("context_switch", cpu=rq.cpu, prev=prev, next=next)
     # finish_task_switch()
     spin_unlock(rq.lock)

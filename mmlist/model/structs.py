@@ -125,6 +125,7 @@ class task_struct:
         self.alloc_lock = spinlock_t(f"{self.label}.alloc_lock", "task_lock")
         self.reclaim_state: reclaim_state | None = None
         self.visible = False            # cgroup_post_fork() ran: migration can find it
+        self.on_cpu: int | None = None  # the CPU whose rq->curr this task is
         self.exited = False
 
     def __repr__(self) -> str:
