@@ -1,0 +1,51 @@
+"""The checking layer: structural, history, lockdep-style and race checks over the events the
+model sends through the runtime hook. Separate from the model and from the engines.
+
+    from mmlist.checks import CheckSuite, run_sequential
+    suite = CheckSuite(world)                  # one per execution
+    engine = DirectEngine([suite.on_event])    # or any engine: it calls suite.on_event
+    ...
+    suite.at_end(finished=True)
+    suite.violations                           # list[Violation], in order found
+
+``CHECKS`` names every check and the kernel fact it encodes; docs/invariants.md says more.
+"""
+from .races import BENIGN
+from .sequential import SequentialResult, run_sequential
+from .suite import CheckSuite
+
+#: check name -> one line: what it encodes.
+CHECKS: dict[str, str] = {
+    "fifo": "the mm_list fifo is a well-formed circular list with its sentinel",
+    "mm_list_membership": "an mm is on at most one list, and mm->lru_gen.memcg names it",
+    "cursor": "mm_state->head and ->tail point to the sentinel or a node of this list",
+    "seq": "mm_state->seq never decreases and max_seq - 1 <= seq <= max_seq",
+    "nr_walkers": "mm_state->nr_walkers equals the walkers holding an mm of the lruvec",
+    "bloom_filter_present": "an allocated Bloom filter of a live lruvec stays allocated",
+    "bloom_filter_alloc_failed": "(info) a GFP_ATOMIC Bloom filter allocation failed: by design",
+    "handout_once": "get_next_mm hands each mm out at most once per iteration",
+    "handout_complete": "an mm on the list for a whole iteration, not skipped, is handed out",
+    "full_scan_new_mm": "an mm added since the last iteration is walked with full_scan",
+    "iteration": "an iteration does not start again once it ended",
+    "iteration_last": "exactly one walker per iteration gets last == true",
+    "max_seq": "the last walker of an iteration increments max_seq, by exactly one",
+    "walker_reference": "a walker holds a reference on every mm it gets and puts it back",
+    "walk_after_mmput": "no page-table walk of an mm whose mm_users reached 0",
+    "mmput_while_held": "__mmput never runs on an mm a walker holds",
+    "mmput_while_used": "__mmput never runs on an mm that is still some task's ->mm",
+    "mm_freed_on_list": "an mm_struct is not freed while still on an mm_list",
+    "memcg_freed_with_mms": "a memcg is not freed with mms still on its list",
+    "bloom_filter_clear": "the next filter is cleared once, by the first walker, before any set",
+    "mm_stats": "what walkers batch in walk->mm_stats all ends up in mm_state->stats",
+    "lockdep_assert_held": "(kernel assertion) lockdep_assert_held() is honoured",
+    "lock_order": "no cycle in the lock-class dependency graph",
+    "lock_recursion": "no lock taken twice, no recursive locking of a class",
+    "sleep_in_atomic": "no sleeping operation with IRQs off, under a spinlock or in RCU",
+    "lock_held_at_exit": "no thread ends holding a lock or with IRQs off",
+    "bad_unlock": "no unlock of a lock the thread does not hold",
+    "put_under_lock": "no reference count drops to zero under an mm_list lock",
+    "data_race": "no unordered conflicting plain accesses to a protected field without its lock",
+    "liveness": "no walker waits on mm_state->wait that nobody can wake",
+}
+
+__all__ = ["CheckSuite", "CHECKS", "BENIGN", "run_sequential", "SequentialResult"]

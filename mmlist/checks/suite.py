@@ -1,0 +1,243 @@
+"""``CheckSuite``: every check of one execution behind one listener.
+
+Engines call ``on_event`` for every hook op, ``at_step`` at scheduling points, ``at_end`` once,
+and ``liveness`` when they want to know whether blocked walkers can still be woken.
+"""
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from .. import runtime as rt
+from ..model.snapshot import snapshot
+from ..violation import Violation
+from .history import History
+from .lockdep import Lockdep
+from .races import RaceChecker
+from .report import format_event, label
+from .structural import Structural
+
+_READ, _WRITE = rt.READ, rt.WRITE
+_READ_ONCE, _WRITE_ONCE = rt.READ_ONCE, rt.WRITE_ONCE
+_BIT_READ, _BIT_WRITE, _ATOMIC = rt.BIT_READ, rt.BIT_WRITE, rt.ATOMIC
+_LOCK, _UNLOCK, _TRACE = rt.LOCK, rt.UNLOCK, rt.TRACE
+_QUIET = frozenset({rt.READ, rt.READ_ONCE, rt.BIT_READ, rt.YIELD, rt.CHOOSE})
+
+#: Marked accesses that order memory in the C (LKMM), and so give happens-before edges:
+#: ``smp_store_release``/``smp_load_acquire`` of ``lrugen->max_seq``, and pointers published
+#: with ``WRITE_ONCE``/``rcu_assign_pointer`` and read with ``READ_ONCE``/``rcu_dereference``
+#: (an address dependency orders what is read through them). Other READ_ONCE/WRITE_ONCE (such
+#: as ``mm_state->seq``) and non-returning bitops order nothing: they are scheduling points only.
+ORDERING_FIELDS = frozenset({"max_seq", "owner", "memcg", "mm"})
+#: Value-returning atomic RMW ops are fully ordered; ``atomic_inc``/``atomic_read`` are not.
+ORDERING_ATOMICS = frozenset({"inc_not_zero", "dec_and_test"})
+
+
+def _orders(obj: Any, arg: Any) -> bool:
+    if isinstance(arg, int):
+        return type(obj).__name__ == "tracked_array" and obj.label.endswith(".filters")
+    return arg in ORDERING_FIELDS
+
+#: Violations kept per check name before further ones are dropped (a broken mutant can
+#: otherwise report on every event).
+MAX_PER_CHECK = 25
+
+
+class CheckSuite:
+    """All the checks of one execution.
+
+    ``structural``: list and cursor invariants at ``at_step``; ``races``: the lockset and
+    happens-before race check (the most expensive part: turn it off for speed).
+    """
+
+    def __init__(self, world: Any, structural: bool = True, races: bool = True,
+                 history: bool = True, lockdep: bool = True, recent: int = 20):
+        self.world = world
+        self.violations: list[Violation] = []
+        self._keys: set = set()
+        self._per_check: dict[str, int] = {}
+        self._recent: deque = deque(maxlen=recent)
+        self._history = History(self, world)
+        self._lockdep = Lockdep(self, world) if lockdep else None
+        self._races = RaceChecker(self, world) if races else None
+        self._structural = Structural(self, world, self._history) if structural else None
+        self._history_on = history
+        self._trace_handlers = self._history.handlers() if history else {}
+        self._dirty = True
+        self._lock_owner: dict = {}
+        self.started: set = set()
+        self.ended: set = set()
+        self.dead: set = set()
+
+    # --- results ---------------------------------------------------------------------------------
+    @property
+    def benign(self) -> list[dict[str, Any]]:
+        """Races that the allowlist (``mmlist.checks.races.BENIGN``) calls intended."""
+        return self._races.benign if self._races is not None else []
+
+    def report(self, check: str, message: str, ctx: Any = None, function: str | None = None,
+               condition: str | None = None, severity: str = "bug",
+               details: dict[str, Any] | None = None) -> Violation | None:
+        key = (check, function, condition, message)
+        if key in self._keys:
+            return None
+        n = self._per_check.get(check, 0)
+        if n >= MAX_PER_CHECK:
+            return None
+        self._keys.add(key)
+        self._per_check[check] = n + 1
+        v = Violation(check=check, message=message, severity=severity,
+                      thread=getattr(ctx, "name", None), function=function, condition=condition,
+                      snapshot=self._snapshot(), events=self.recent_events(),
+                      details=dict(details or {}))
+        self.violations.append(v)
+        return v
+
+    def _snapshot(self) -> dict[str, Any] | None:
+        try:
+            return snapshot(self.world)
+        except Exception as e:                       # a broken list must not break reporting
+            return {"error": repr(e)}
+
+    def recent_events(self) -> list[str]:
+        return [format_event(*e) for e in self._recent]
+
+    def _kernel_report(self, ctx: Any, v: Violation) -> None:
+        if v.severity == "bug":
+            self.dead.add(ctx)
+        key = (v.check, v.function, v.condition, v.message)
+        if key in self._keys:
+            return
+        self._keys.add(key)
+        if v.snapshot is None:
+            v.snapshot = self._snapshot()
+        if not v.events:
+            v.events = self.recent_events()
+        self.violations.append(v)
+
+    # --- the listener ----------------------------------------------------------------------------
+    def on_event(self, ctx: Any, op: int, obj: Any, arg: Any) -> None:
+        if op == _READ or op == _WRITE:
+            if op == _WRITE:
+                self._dirty = True
+            if self._races is not None:
+                self._races.plain(ctx, op, obj, arg)
+            return
+        if op not in _QUIET:
+            self._recent.append((ctx.name, op, obj, arg))
+        ld = self._lockdep
+        if ld is not None and ld.pending_sleep and op != _LOCK:
+            ld.flush_sleep(ctx)
+        if op == _READ_ONCE or op == _WRITE_ONCE or op == _BIT_READ or op == _BIT_WRITE:
+            if op != _READ_ONCE and op != _BIT_READ:
+                self._dirty = True
+            if self._races is not None and op <= _WRITE_ONCE and _orders(obj, arg):
+                self._races.marked(ctx, (obj, arg))
+            return
+        if op == _TRACE:
+            h = self._trace_handlers.get(obj)
+            if h is not None:
+                h(ctx, arg)
+            return
+        if op == _ATOMIC:
+            if arg == "dec_and_test" and ld is not None:
+                ld.on_dec_and_test(ctx, obj)
+            if self._races is not None and arg in ORDERING_ATOMICS:
+                self._races.marked(ctx, obj)
+            return
+        if op == _LOCK:
+            if ld is not None:
+                ld.on_lock(ctx, obj)
+            if self._races is not None:
+                prev = self._lock_owner.get(obj)
+                if prev is not None and prev is not ctx:
+                    # Free-running engines notify UNLOCK after the real release: the previous
+                    # owner's UNLOCK may not have reached us yet. It has released the lock.
+                    self._races.release(prev, obj)
+                self._lock_owner[obj] = ctx
+                self._races.acquire(ctx, obj)
+            return
+        if op == _UNLOCK:
+            self._dirty = True
+            if ld is not None:
+                ld.on_unlock(ctx, obj)
+            if self._races is not None and self._lock_owner.get(obj) is ctx:
+                del self._lock_owner[obj]
+                self._races.release(ctx, obj)
+            return
+        if op == rt.CONTEXT:
+            if arg == "might_sleep" and ld is not None:
+                ld.on_might_sleep(ctx)
+            return
+        if op == rt.REPORT:
+            self._kernel_report(ctx, obj)
+            return
+        if op == rt.THREAD_START:
+            self.started.add(ctx)
+            if self._races is not None:
+                self._races.thread_start(ctx)
+            return
+        if op == rt.THREAD_END:
+            self.ended.add(ctx)
+            self._dirty = True
+            if ld is not None and ctx not in self.dead:
+                ld.on_thread_end(ctx)       # an oopsed thread keeps its locks: not a new bug
+            return
+        if op in (rt.WAIT_PREPARE, rt.WAIT_SCHEDULE, rt.WAIT_FINISH, rt.WAKE, rt.TRYLOCK):
+            if self._races is not None:
+                self._races.marked(ctx, obj)
+
+    # --- engine entry points ---------------------------------------------------------------------
+    def at_step(self) -> None:
+        """Structural checks on every mm_list whose lock is free (cheap when nothing changed)."""
+        if self._structural is None or not self._dirty:
+            return
+        self._dirty = not self._structural.check()
+
+    def at_end(self, finished: bool) -> None:
+        """End of the execution; ``finished=False`` (cut off) skips the completeness checks."""
+        if self._lockdep is not None:
+            for ctx in list(self._lockdep.pending_sleep):
+                self._lockdep.flush_sleep(ctx)
+        if self._structural is not None:
+            self._dirty = True
+            self.at_step()
+        if self._history_on:
+            self._history.at_end(finished, self.dead, self.ended)
+
+    def liveness(self, blocked: dict) -> list[Violation]:
+        """``blocked``: {ThreadCtx: description} of threads that cannot run now. Reports each
+        walker asleep on a lruvec's ``mm_state->wait`` that no unfinished, unblocked thread
+        could wake: none of them is inside the aging of that lruvec (only the aging increments
+        ``max_seq`` and wakes the queue). Call it when nothing else can run, or at the end."""
+        found: list[Violation] = []
+        h = self._history
+        waits = {lv.mm_state.wait: lv for lv in self.world.lruvecs()}
+        for ctx, desc in blocked.items():
+            wq = getattr(ctx, "waiting_on", None)
+            lv = waits.get(wq)
+            if lv is None:
+                continue
+            aging = h.aging.get(ctx)
+            s = aging[1] if aging is not None else None
+            helpers = [t for t in self.started
+                       if t not in self.ended and t not in blocked and t is not ctx
+                       and t not in self.dead and (h.aging.get(t) or (None,))[0] is lv]
+            if helpers:
+                continue
+            now = lv.lrugen.__dict__["_max_seq"]
+            if s is not None and now > s:
+                msg = (f"lost wake-up: {ctx.name} sleeps on {label(wq)} for max_seq > {s} of "
+                       f"{label(lv)}; max_seq is already {now} and nobody is left to wake it")
+            else:
+                msg = (f"{ctx.name} sleeps on {label(wq)} for max_seq > {s} of {label(lv)} "
+                       f"(now {now}, nr_walkers="
+                       f"{lv.mm_state.__dict__['_nr_walkers']}) and no unfinished thread can "
+                       f"increment it")
+            v = self.report("liveness", msg, ctx=ctx, function="try_to_inc_max_seq",
+                            condition="wait_event_killable(mm_state->wait)", severity="liveness",
+                            details={"blocked": {getattr(k, 'name', str(k)): str(d)
+                                                 for k, d in blocked.items()}})
+            if v is not None:
+                found.append(v)
+        return found
