@@ -389,7 +389,7 @@ def test_lru_gen_del_mm_of_an_mm_on_no_list_does_nothing(rec_ops):
         mm = fork.mm_init(w.allocate_mm(), w.user_task("t"))
         rec_ops.clear()
         M.lru_gen_del_mm(mm)
-    assert [op for _, op, _, _ in rec_ops.ops] == [rt.READ]        # list_empty() only
+    assert [op for _, op, _, _ in rec_ops.ops] == [rt.READ_ONCE]   # list_empty() only
 
 
 # --- lru_gen_migrate_mm --------------------------------------------------------------------------

@@ -217,8 +217,11 @@ class RaceChecker:
         self.sync[key] = C[:]
         C[t] += 1
 
-    # --- plain accesses ------------------------------------------------------------------------
-    def plain(self, ctx: Any, op: int, obj: Any, arg: Any) -> None:
+    # --- accesses to protected fields -----------------------------------------------------------
+    def plain(self, ctx: Any, op: int, obj: Any, arg: Any, marked: bool = False) -> None:
+        """A plain access (or, with ``marked``, a READ_ONCE/WRITE_ONCE) to a checked field. A
+        marked access races with a plain one (KCSAN's rule: at least one plain access), never
+        with another marked one."""
         lock = self.locks.protector(obj, arg)
         if lock is None:
             return
@@ -229,18 +232,21 @@ class RaceChecker:
         t = self.tid(ctx)
         C = self.clocks[t]
         fn, via = caller(3)
-        rec = (t, C[t], held, fn, via, op == rt.WRITE, lock)
+        write = op == rt.WRITE or op == rt.WRITE_ONCE
+        rec = (t, C[t], held, fn, via, write, lock, marked)
         key = (obj, arg)
         loc = self.locs.get(key)
         if loc is None:
-            self.locs[key] = [rec, {}] if op == rt.WRITE else [None, {t: rec}]
+            self.locs[key] = [rec, {}] if write else [None, {t: rec}]
             return
         w = loc[0]
-        if w is not None and w[0] != t and not self._hb(w, C) and not (held and w[2]):
+        if (w is not None and w[0] != t and not (marked and w[7]) and not self._hb(w, C)
+                and not (held and w[2])):
             self._race(ctx, obj, arg, w, rec)
-        if op == rt.WRITE:
+        if write:
             for r in loc[1].values():
-                if r[0] != t and not self._hb(r, C) and not (held and r[2]):
+                if (r[0] != t and not (marked and r[7]) and not self._hb(r, C)
+                        and not (held and r[2])):
                     self._race(ctx, obj, arg, r, rec)
             loc[0] = rec
             loc[1] = {}
@@ -254,7 +260,7 @@ class RaceChecker:
 
     def _describe(self, rec: tuple, obj: Any, arg: Any) -> str:
         ctx = self.ctxs[rec[0]]
-        what = "WRITE" if rec[5] else "READ"
+        what = ("WRITE" if rec[5] else "READ") + ("_ONCE" if rec[7] else "")
         via = f" via {rec[4]}()" if rec[4] else ""
         lock = rec[6]
         lockname = lock if isinstance(lock, str) else label(lock)

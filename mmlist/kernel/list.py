@@ -1,14 +1,16 @@
 """``include/linux/list.h``: a circular doubly linked list with a sentinel.
 
 ``head``/``tail`` cursors of ``lru_gen_mm_state`` point at ``ListHead`` nodes, exactly as the C
-points at ``struct list_head``. ``next``/``prev`` are tracked fields: plain accesses, protected by
-the lock of the list the node is on.
+points at ``struct list_head``. ``next``/``prev`` are tracked fields protected by the lock of the
+list the node is on; the accesses the C marks (``WRITE_ONCE(prev->next, ...)`` in ``__list_add``,
+``__list_del`` and ``INIT_LIST_HEAD``; ``READ_ONCE(head->next)`` in ``list_empty``) are marked
+here too, as in 5.16's ``include/linux/list.h``.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from .fields import tracked
+from .fields import READ_ONCE, WRITE_ONCE, tracked
 
 
 class ListHead:
@@ -33,7 +35,7 @@ def LIST_HEAD_INIT(container: Any = None, label: str = "list_head") -> ListHead:
 
 
 def INIT_LIST_HEAD(entry: ListHead) -> None:
-    entry.next = entry
+    WRITE_ONCE(entry, "next", entry)
     entry.prev = entry
 
 
@@ -41,24 +43,27 @@ def __list_add(new: ListHead, prev: ListHead, next: ListHead) -> None:
     next.prev = new
     new.next = next
     new.prev = prev
-    prev.next = new
+    WRITE_ONCE(prev, "next", new)
 
 
 def list_add_tail(new: ListHead, head: ListHead) -> None:
     __list_add(new, head.prev, head)
 
 
-def list_del_init(entry: ListHead) -> None:
-    prev, next = entry.prev, entry.next
+def __list_del(prev: ListHead, next: ListHead) -> None:
     next.prev = prev
-    prev.next = next
+    WRITE_ONCE(prev, "next", next)
+
+
+def list_del_init(entry: ListHead) -> None:
+    __list_del(entry.prev, entry.next)
     INIT_LIST_HEAD(entry)
 
 
 def list_empty(head: ListHead) -> bool:
-    # The C reads head->next with READ_ONCE; the model records it as a plain read of `next`
-    # because list_empty() on a node is how the seed tests membership, racily by design.
-    return head.next is head
+    """``list_empty()``: ``READ_ONCE(head->next) == head``, the marked read by which the seed
+    tests an mm's membership without the list's lock."""
+    return READ_ONCE(head, "next") is head
 
 
 def list_entry(ptr: ListHead, type_: Any = None, member: str = "") -> Any:

@@ -1,0 +1,33 @@
+"""mmlist.sched: the model checker: controlled execution of the model's real threads, search
+strategies, replay, shrinking and the counterexample table.
+
+    from mmlist import sched
+    report = sched.explore("fork-migrate", strategy="dfs", preemption_bound=2)
+    print(report.summary())
+    for f in report.failures:
+        sched.save_replay(f, "fork-migrate.json")
+        print(f.table_text)
+    print(sched.replay("fork-migrate.json"))
+
+Pieces: ``controller`` (the engine: one model thread runs at a time, switches only at the
+runtime's scheduling points), ``strategies`` (random walk, PCT, preemption-bounded DFS with
+sleep sets, replay, a portfolio; one small file each), ``explore`` (the search loop and verdict),
+``shrink``, ``table``, ``replayfile``.
+
+Limits, stated plainly: sequentially consistent memory only (no weak-memory reordering); the
+reduction is sound only for effects that go through the runtime hook (shared state the model
+touches without a hook is invisible to it: see the notes in ``decisions.py``); combining sleep
+sets with a preemption bound can drop an interleaving the plain bounded search would visit (see
+``strategies/dfs.py``); random and PCT sample, they never prove absence.
+"""
+from .controller import Controller, Execution, WorkerPool
+from .decisions import Decision
+from .explore import (Failure, Report, ReplayResult, RunConfig, explore, load_replay, replay,
+                      run_once, save_replay, shrink)
+from .replayfile import ReplayFileError
+from .shrink import ShrinkError
+from .strategies import Strategy, make as make_strategy
+
+__all__ = ["explore", "replay", "shrink", "save_replay", "load_replay", "run_once", "Report",
+           "Failure", "ReplayResult", "ReplayFileError", "ShrinkError", "RunConfig",
+           "Decision", "Strategy", "make_strategy", "Controller", "Execution", "WorkerPool"]

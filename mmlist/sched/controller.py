@@ -1,0 +1,592 @@
+"""Controlled execution of real threads: the engine behind every strategy.
+
+Each model thread runs on a real ``threading.Thread`` (a pooled worker). At every scheduling
+point (``op in runtime.SCHEDULING``) the thread that reached it parks its pending op and asks the
+decision source, *on its own OS thread*, which thread runs next: when it picks itself the thread
+just continues (no round trip through a controller thread); otherwise it releases the chosen
+thread's lock and parks on its own. Exactly one model thread runs at a time, so the controller's
+state needs no lock: it is only ever touched by the thread that currently runs.
+
+A thread is *runnable* when its pending op can proceed: a ``LOCK`` whose lock has no owner (a
+thread asking for a lock it holds itself is blocked: an AA deadlock), a ``WAIT_SCHEDULE`` whose
+wait queue no longer lists it; anything else. No runnable thread and some unfinished: deadlock
+(or, in fair mode with only sleepers left, a liveness violation).
+
+An execution ends normally (every thread returned or oopsed with ``KernelPanic``, its locks
+still held as after an oops), or is cut off (deadlock, first violation, step budget, the
+decision source gave up). Cut-off threads are unwound one at a time by waking them with
+``ExecutionAborted`` raised from the hook; their workers go back to the pool.
+"""
+from __future__ import annotations
+
+import _thread
+import sys
+import threading
+import traceback
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from .. import runtime as rt
+from ..violation import Violation
+from .decisions import (Decision, Footprint, TrackedQueue, access_of, fmt_arg,
+                        implicit_op_accesses, implicit_trace_accesses, label_of)
+
+_SCHED = rt.SCHEDULING
+_LOCK, _WAIT_SCHEDULE, _WAKE, _CHOOSE, _REPORT = rt.LOCK, rt.WAIT_SCHEDULE, rt.WAKE, rt.CHOOSE, \
+    rt.REPORT
+_READ, _WRITE, _TRACE, _TRYLOCK = rt.READ, rt.WRITE, rt.TRACE, rt.TRYLOCK
+_START = (rt.THREAD_START, None, None)      # the pending "op" of a thread not yet started
+#: With structural checks on, the state they read is "visible" (Clarke, Grumberg, Minea, Peled,
+#: "State space reduction using partial order techniques", STTT 1999: the visibility condition):
+#: every step writing it, and every acquisition or release of an mm_list lock (the checks look
+#: at a list only while its lock is free), conflicts with every other such step, so each checked
+#: intermediate state of one interleaving is also met in the one the reduction keeps.
+VISIBLE_KINDS = frozenset({"ListHead", "mm_lru_gen", "lru_gen_mm_state", "lru_gen_struct",
+                           "tracked_array"})
+VISIBLE_LOCK_CLASS = "mm_list lock"
+_VISIBLE = ("#visible", None)
+FAIR_LIMIT = 64                             # fair mode: longest a runnable thread may be passed over
+
+
+# ---------------------------------------------------------------------------------------------
+# The worker pool.
+# ---------------------------------------------------------------------------------------------
+class _Worker:
+    """One reusable OS thread. ``go`` is a binary semaphore: locked whenever the worker may not
+    run; released exactly once per wake-up (start of a job, or resumption after parking)."""
+
+    def __init__(self, index: int):
+        self.go = _thread.allocate_lock()
+        self.go.acquire()
+        self.job: Callable[[], None] | None = None
+        self.thread = threading.Thread(target=self._loop, name=f"mmlist-sched-{index}",
+                                       daemon=True)
+        self.thread.start()
+
+    def _loop(self) -> None:
+        while True:
+            self.go.acquire()
+            job, self.job = self.job, None
+            if job is None:
+                return
+            try:
+                job()
+            except BaseException:       # never lose a worker: the controller reports errors
+                traceback.print_exc()
+
+
+class WorkerPool:
+    """Worker threads shared by the executions of one exploration. ``shutdown`` ends them all
+    (every worker is idle between executions: the controller unwinds cut-off threads)."""
+
+    def __init__(self) -> None:
+        self.workers: list[_Worker] = []
+
+    def get(self, n: int) -> list[_Worker]:
+        while len(self.workers) < n:
+            self.workers.append(_Worker(len(self.workers)))
+        return self.workers[:n]
+
+    def shutdown(self) -> None:
+        for w in self.workers:
+            w.job = None
+            w.go.release()
+        for w in self.workers:
+            w.thread.join(timeout=10)
+        self.workers = []
+
+    def __enter__(self) -> "WorkerPool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+
+# ---------------------------------------------------------------------------------------------
+# Per-thread state and the result of one execution.
+# ---------------------------------------------------------------------------------------------
+class _Thread:
+    __slots__ = ("tid", "name", "spec", "ctx", "worker", "pending", "finished", "outcome",
+                 "ident", "passed_over")
+
+    def __init__(self, tid: int, spec: Any, ctx: rt.ThreadCtx, worker: _Worker):
+        self.tid = tid
+        self.name = spec.name
+        self.spec = spec
+        self.ctx = ctx
+        self.worker = worker
+        self.pending: tuple = _START
+        self.finished = False
+        self.outcome = "unstarted"
+        self.ident: int | None = None
+        self.passed_over = 0
+
+
+@dataclass
+class Event:
+    """One recorded hook op (``record >= 1``); ``function`` and ``state_before`` at level 2."""
+
+    seq: int
+    tid: int
+    thread: str
+    op: str
+    obj: str
+    arg: str
+    function: str = ""
+    state_before: str = ""
+    kind: str = ""                  # the object's type name (spinlock_t, mutex, bitmap...)
+    step: int = 0                   # decisions taken so far (the step this event belongs to)
+
+
+@dataclass
+class Execution:
+    """What one controlled execution did.
+
+    ``status``: ``finished`` (every thread ended), ``violation`` (cut at the first violation),
+    ``deadlock``, ``liveness``, ``step_budget`` (cut off: inconclusive), ``pruned`` (the
+    strategy gave up: a sleep-set-blocked DFS branch), ``diverged`` (a replay left its file).
+    """
+
+    status: str
+    decisions: list[Decision]
+    violations: list[Violation]
+    steps: int
+    preemptions: int
+    threads: list[str]
+    outcomes: dict[str, str]
+    trail_hash: int
+    events: list[Event] | None = None
+    final_state: str = ""
+    interrupted: bool = False
+    divergence: str | None = None
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.violations)
+
+
+# ---------------------------------------------------------------------------------------------
+# The controller (a runtime Engine).
+# ---------------------------------------------------------------------------------------------
+class Controller(rt.Engine):
+    def __init__(self, pool: WorkerPool | None = None):
+        self.pool = pool or WorkerPool()
+        self.aborting = False
+        self.threads: list[_Thread] = []
+        self._snapshotting = False
+
+    # --- the state strategies may read ---------------------------------------------------------
+    @property
+    def nthreads(self) -> int:
+        return len(self.threads)
+
+    def names(self) -> list[str]:
+        return [t.name for t in self.threads]
+
+    def pending_of(self, tid: int) -> tuple[str, str]:
+        """``(op name, object label)`` of the op thread ``tid`` is parked on."""
+        op, obj, _ = self.threads[tid].pending
+        return rt.OP_NAMES[op], label_of(obj) if op != rt.THREAD_START else "start"
+
+    # --- running one execution -----------------------------------------------------------------
+    def run(self, world: Any, specs: list, source: Any, suite: Any, *, structural: bool = True,
+            fair: bool = False, step_budget: int = 5000, record: int = 0,
+            footprints: bool = False,
+            stop_on_violation: bool | tuple[str, str | None] = False) -> Execution:
+        """One execution of ``specs`` in ``world``. ``stop_on_violation``: cut the execution
+        at the first violation (True) or at the first one with this ``(check, function)``."""
+        self.world = world
+        self.source = source
+        self.suite = suite
+        self.on_event = suite.on_event
+        self.structural = structural
+        self.fair = fair
+        self.step_budget = step_budget
+        self.record = record
+        self.fp_on = footprints
+        self.visible = footprints and structural
+        self.fp: Footprint | None = Footprint() if footprints else None
+        self.last_fp: Footprint | None = None
+        self.stop_on_violation = stop_on_violation
+        self._nv = 0
+        self.engine_violations: list[Violation] = []
+        self.decisions: list[tuple] = []
+        self.trail: list[int] = []
+        self.steps = 0
+        self.preemptions = 0
+        self.current: int | None = None
+        self.status: str | None = None
+        self.divergence: str | None = None
+        self.events: list[Event] | None = [] if record else None
+        self.aborting = False
+        workers = self.pool.get(len(specs))
+        self.threads = []
+        for tid, spec in enumerate(specs):
+            ctx = spec.ctx(world, tid)
+            t = _Thread(tid, spec, ctx, workers[tid])
+            ctx.engine_data = t
+            self.threads.append(t)
+        for t in self.threads:
+            t.worker.job = (lambda t=t: self._thread_main(t))
+        if footprints and type(getattr(world, "system_wq", None)) is list:
+            world.system_wq = TrackedQueue(self._note, world.system_wq)
+        self.done = _thread.allocate_lock()
+        self.done.acquire()
+        interrupted = False
+        old_world = rt._world
+        old_engine = rt.install(self)
+        try:
+            world.activate()
+            try:
+                self._decide(None)
+                self.done.acquire()
+            except KeyboardInterrupt:
+                interrupted = True
+            finally:
+                self._cleanup()
+        finally:
+            rt.install(old_engine)
+            rt.set_world(old_world)
+        for t in self.threads:
+            t.worker.job = None
+        status = self.status or "interrupted"
+        try:
+            # A pruned execution (a sleep-set-blocked DFS branch) is the prefix of one that is
+            # explored in full elsewhere: end-of-execution checks would judge a half-run.
+            if status != "pruned":
+                suite.at_end(status == "finished")
+        except Exception:
+            self.engine_violations.append(_model_error("check suite", "at_end"))
+        violations = list(suite.violations) + self.engine_violations
+        final_state = self._snapshot() if record >= 2 else ""
+        ex = Execution(status=status, decisions=[self._decision(d) for d in self.decisions],
+                       violations=violations, steps=self.steps, preemptions=self.preemptions,
+                       threads=[t.name for t in self.threads],
+                       outcomes={t.name: t.outcome for t in self.threads},
+                       trail_hash=hash(tuple(self.trail)), events=self.events,
+                       final_state=final_state, interrupted=interrupted,
+                       divergence=self.divergence)
+        for t in self.threads:
+            t.ctx.engine_data = None
+        self.threads = []
+        self.world = None
+        return ex
+
+    def _decision(self, d: tuple) -> Decision:
+        if d[0] == "t":
+            _, tid, op, label, preempt = d
+            return Decision("thread", self.threads[tid].name, rt.OP_NAMES[op], label,
+                            preempt=preempt)
+        _, tid, value, n = d
+        return Decision("choose", self.threads[tid].name, value=value, n=n)
+
+    def _cleanup(self) -> None:
+        """Unwind every unfinished thread, one at a time, back to the pool."""
+        if self.status is None:
+            # Interrupted while a model thread runs: it stops at its next hook (or ends the
+            # execution itself); either way it releases ``done`` exactly once.
+            self.aborting = True
+            self.done.acquire()
+        self.aborting = True
+        for t in self.threads:
+            if not t.finished:
+                t.worker.go.release()
+                self.done.acquire()
+        self.aborting = False
+
+    # --- the worker side -----------------------------------------------------------------------
+    def _thread_main(self, t: _Thread) -> None:
+        ctx = t.ctx
+        rt.bind_thread(ctx)
+        t.ident = threading.get_ident()
+        outcome = "done"
+        try:
+            if self.aborting:
+                raise rt.ExecutionAborted()
+            t.pending = None
+            t.outcome = "running"
+            if self.fp_on:
+                self.fp = Footprint()
+            if self.record:
+                self._rec(ctx, rt.THREAD_START, ctx, None)
+            self.on_event(ctx, rt.THREAD_START, ctx, None)
+            t.spec.body(self.world)
+        except rt.ExecutionAborted:
+            outcome = "aborted"
+        except rt.KernelPanic:
+            outcome = "oops"
+        except BaseException:          # a crash of the model (or of a strategy) on this thread
+            outcome = "error"
+            self.engine_violations.append(_model_error(t.name, traceback.format_exc(limit=6)))
+        if outcome == "aborted":
+            if t.outcome in ("running", "unstarted"):
+                t.outcome = "cut off" if t.outcome == "running" else "unstarted"
+            t.finished = True
+            rt.bind_thread(None)
+            self.done.release()
+            return
+        t.outcome = outcome
+        t.pending = None
+        try:
+            if self.record:
+                self._rec(ctx, rt.THREAD_END, ctx, outcome)
+            self.on_event(ctx, rt.THREAD_END, ctx, None)
+        except Exception:
+            self.engine_violations.append(_model_error(t.name, traceback.format_exc(limit=6)))
+        t.finished = True
+        rt.bind_thread(None)
+        self._decide(t)                         # hand off (a finished thread never parks)
+
+    # --- the hook ------------------------------------------------------------------------------
+    def hook(self, op: int, obj: Any = None, arg: Any = None) -> Any:
+        if self.aborting:
+            raise rt.ExecutionAborted()
+        if self._snapshotting:
+            return None
+        ctx = rt.current_ctx()
+        if op in _SCHED:
+            t = ctx.engine_data
+            t.pending = (op, obj, arg)
+            self._decide(t)
+            # t runs now: the op takes effect.
+            t.pending = None
+            if op == _WAKE:
+                obj.waiters.clear()
+            if self.fp_on:
+                fp = self.fp = Footprint()
+                acc = access_of(op, obj, arg)
+                if acc is not None:
+                    fp.add(*acc)
+                if op == _TRYLOCK:
+                    for key, write in implicit_op_accesses(op, obj):
+                        fp.add(key, write)
+                if self.visible and (
+                        (op == rt.WRITE_ONCE and type(obj).__name__ in VISIBLE_KINDS)
+                        or (op in (_LOCK, rt.UNLOCK)
+                            and getattr(obj, "lock_class", None) == VISIBLE_LOCK_CLASS)):
+                    fp.add(_VISIBLE, True)
+            if self.record:
+                self._rec(ctx, op, obj, arg)
+            self.on_event(ctx, op, obj, arg)
+            return None
+        if op == _CHOOSE:
+            return self._choose(ctx, obj, arg)
+        if self.fp_on:
+            if op == _READ:
+                self.fp.add((label_of(obj), arg), False)
+            elif op == _WRITE:
+                self.fp.add((label_of(obj), arg), True)
+                if self.visible and type(obj).__name__ in VISIBLE_KINDS:
+                    self.fp.add(_VISIBLE, True)
+            elif op == _TRACE:
+                for key, write in implicit_trace_accesses(obj, arg):
+                    self.fp.add(key, write)
+        if self.record:
+            self._rec(ctx, op, obj, arg)
+        self.on_event(ctx, op, obj, arg)
+        return None
+
+    def _note(self, key: Any, write: bool) -> None:
+        fp = self.fp
+        if fp is not None and self.status is None:
+            fp.add(key, write)
+
+    def _choose(self, ctx: rt.ThreadCtx, obj: Any, n: int) -> int:
+        t = ctx.engine_data
+        value = self.source.choose(n, self)
+        if value is None or not 0 <= value < n:
+            self.divergence = self.divergence or f"CHOOSE of {t.name}: no valid answer ({value})"
+            t.pending = (rt.YIELD, None, None)
+            self._end(t, "diverged")
+        self.decisions.append(("c", t.tid, value, n))
+        self.trail.append(-1 - value)
+        if self.fp_on:
+            self.fp.universal = True
+        if self.record:
+            self._rec(ctx, _CHOOSE, obj, f"{value} of {n}")
+        self.on_event(ctx, _CHOOSE, obj, n)
+        return value
+
+    # --- deciding -------------------------------------------------------------------------------
+    def _runnable(self, t: _Thread) -> bool:
+        op, obj, _ = t.pending
+        if op == _LOCK:
+            return obj.owner is None
+        if op == _WAIT_SCHEDULE:
+            return t.ctx not in obj.waiters
+        return True
+
+    def _violated(self) -> bool:
+        """Has a violation to stop at appeared (any, or one matching ``stop_on_violation``
+        when it is a ``(check, function)`` pair)?"""
+        vs = self.suite.violations
+        n = len(vs)
+        if n == self._nv:
+            return False
+        target = self.stop_on_violation
+        new = vs[self._nv:]
+        self._nv = n
+        if target is True:
+            return True
+        return any((v.check, v.function) == target for v in new)
+
+    def _decide(self, cur: _Thread | None) -> None:
+        """Called by the thread that reached a scheduling point (or ended), or by the main
+        thread to start the execution. Returns when ``cur`` may run on."""
+        if self.structural:
+            self.suite.at_step()
+        if self.stop_on_violation and self._violated():
+            return self._end(cur, "violation")
+        runnable = [t.tid for t in self.threads if not t.finished and self._runnable(t)]
+        if not runnable:
+            if all(t.finished for t in self.threads):
+                return self._end(cur, "finished")
+            return self._end(cur, self._no_progress())
+        if self.steps >= self.step_budget:
+            if self.fair:
+                self.engine_violations.append(Violation(
+                    check="liveness", severity="liveness",
+                    message=f"no progress: {self.step_budget} steps under fair scheduling "
+                            f"and {', '.join(self.threads[i].name for i in runnable)} still run",
+                    condition="step budget under fair scheduling"))
+                return self._end(cur, "liveness")
+            return self._end(cur, "step_budget")
+        if self.fair:
+            runnable = self._fair_filter(runnable)
+        if self.fp_on:
+            self.last_fp = self.fp
+        choice = self.source.pick(runnable, self)
+        if choice is None:
+            return self._end(cur, "diverged" if self.divergence else "pruned")
+        if choice not in runnable:
+            raise RuntimeError(f"strategy {self.source!r} picked {choice}, not in {runnable}")
+        prev = self.current
+        preempt = prev is not None and prev != choice and prev in runnable
+        nxt = self.threads[choice]
+        op, obj, _ = nxt.pending
+        self.decisions.append(("t", choice, op, label_of(obj) if op != rt.THREAD_START
+                               else "start", preempt))
+        self.trail.append(choice)
+        self.steps += 1
+        if preempt:
+            self.preemptions += 1
+        if self.fair:
+            for i in runnable:
+                th = self.threads[i]
+                th.passed_over = 0 if i == choice else th.passed_over + 1
+        self.current = choice
+        if nxt is cur:
+            return None
+        nxt.worker.go.release()
+        if cur is not None and not cur.finished:
+            cur.worker.go.acquire()
+            if self.aborting:
+                raise rt.ExecutionAborted()
+        return None
+
+    def _end(self, cur: _Thread | None, status: str) -> None:
+        self.status = status
+        self.done.release()
+        if cur is not None and not cur.finished:
+            cur.worker.go.acquire()             # parked until unwound
+            raise rt.ExecutionAborted()
+
+    def _fair_filter(self, runnable: list[int]) -> list[int]:
+        """A simplified fair scheduler (CHESS, Musuvathi & Qadeer PLDI 2008, in spirit): a
+        thread passed over FAIR_LIMIT times in a row while runnable must run next."""
+        starved = [i for i in runnable if self.threads[i].passed_over >= FAIR_LIMIT]
+        return starved or runnable
+
+    def _no_progress(self) -> str:
+        """Every unfinished thread is blocked: who waits for whom."""
+        frames = sys._current_frames()
+        waits: dict[str, str] = {}
+        blocked: dict[rt.ThreadCtx, str] = {}
+        only_sleepers = True
+        objs = []
+        for t in self.threads:
+            if t.finished:
+                continue
+            op, obj, _ = t.pending
+            fn = _model_function(frames.get(t.ident)) if t.ident else ""
+            where = f" in {fn}()" if fn else ""
+            if op == _LOCK:
+                only_sleepers = False
+                owner = obj.owner
+                who = owner.name if owner is not None else "nobody"
+                if owner is t.ctx:
+                    who = f"{who} itself (AA deadlock)"
+                desc = f"{t.name}{where} waits for {obj.label} held by {who}"
+            else:
+                desc = f"{t.name}{where} sleeps on {label_of(obj)} and no one is left to wake it"
+            objs.append(label_of(obj))
+            waits[t.name] = desc
+            blocked[t.ctx] = desc
+        if self.fair and only_sleepers:
+            before = len(self.suite.violations)
+            try:
+                self.suite.liveness(blocked)
+            except Exception:
+                self.engine_violations.append(_model_error("check suite", "liveness"))
+            if len(self.suite.violations) == before:
+                self.engine_violations.append(Violation(
+                    check="liveness", severity="liveness",
+                    message="waits forever: " + "; ".join(waits.values()),
+                    condition=", ".join(sorted(set(objs))), details={"waits": waits}))
+            return "liveness"
+        if only_sleepers:
+            try:
+                self.suite.liveness(blocked)
+            except Exception:
+                pass
+        self.engine_violations.append(Violation(
+            check="deadlock", severity="bug", message="deadlock: " + "; ".join(waits.values()),
+            condition=", ".join(sorted(set(objs))), details={"waits": waits}))
+        return "deadlock"
+
+    # --- recording (replays and event logs) --------------------------------------------------------
+    def _rec(self, ctx: rt.ThreadCtx, op: int, obj: Any, arg: Any) -> None:
+        t = ctx.engine_data
+        if op == _REPORT:
+            label, argtxt = getattr(obj, "check", "REPORT"), str(obj)
+        else:
+            label, argtxt = label_of(obj), fmt_arg(arg)
+        ev = Event(len(self.events), t.tid if t else -1, ctx.name, rt.OP_NAMES[op], label,
+                   argtxt, kind=type(obj).__name__, step=self.steps)
+        if self.record >= 2:
+            ev.function = _model_function(sys._getframe(2))
+            ev.state_before = self._snapshot()
+        self.events.append(ev)
+
+    def _snapshot(self) -> str:
+        from ..model.snapshot import describe_world
+        self._snapshotting = True
+        try:
+            return describe_world(self.world)
+        except Exception as e:          # a torn structure must not hide the counterexample
+            return f"<state unreadable: {type(e).__name__}: {e}>"
+        finally:
+            self._snapshotting = False
+
+
+def _model_function(frame: Any) -> str:
+    """The innermost frame whose module is under ``mmlist.model``: the kernel function."""
+    f = frame
+    while f is not None:
+        mod = f.f_globals.get("__name__", "")
+        if mod.startswith("mmlist.model"):
+            return f.f_code.co_name
+        f = f.f_back
+    f = frame
+    while f is not None:                # a thread body (mmlist.programs) as a fallback
+        if f.f_globals.get("__name__", "") == "mmlist.programs":
+            return f.f_code.co_name
+        f = f.f_back
+    return ""
+
+
+def _model_error(thread: str, text: str) -> Violation:
+    last = text.strip().splitlines()[-1] if text.strip() else text
+    return Violation(check="model_error", severity="bug", thread=thread,
+                     message=f"the model crashed in {thread}: {last}", condition=last,
+                     details={"traceback": text})

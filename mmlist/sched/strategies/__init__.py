@@ -1,0 +1,68 @@
+"""Strategies: where every decision comes from.
+
+One small file per strategy, behind the narrow interface of Shuttle's ``Scheduler``
+(awslabs/shuttle, ``src/scheduler/``):
+
+* ``new_execution() -> bool``: start an execution (False: the search space is exhausted);
+* ``pick(runnable, state) -> int | None``: the thread (tid) that runs next, among the runnable
+  ones (sorted); ``None`` gives up on this execution (a sleep-set-blocked branch, a replay that
+  left its file);
+* ``choose(n, state) -> int``: a ``CHOOSE`` inside the model, in ``range(n)``;
+* ``end_execution(execution)``: what happened (a bounded search backtracks here).
+
+``state`` is the ``Controller``: ``state.current`` (the thread whose step just ended),
+``state.nthreads``, ``state.names()``, ``state.pending_of(tid)``, ``state.steps``,
+``state.last_fp`` (footprint of the step that just ended, when ``wants_footprints``).
+
+A decision source plugged in from elsewhere (Hypothesis' ``data.draw``) implements the same
+four methods: see ``hypothesis.py``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+
+class Strategy:
+    name = "strategy"
+    #: the controller computes step footprints only for strategies that use them (DFS)
+    wants_footprints = False
+    #: True once a bounded, exhaustive search has covered its whole space
+    completed = False
+    #: bounded searches: their verdict can be "passed"
+    exhaustive = False
+
+    def new_execution(self) -> bool:
+        return True
+
+    def pick(self, runnable: list[int], state: Any) -> int | None:  # pragma: no cover
+        raise NotImplementedError
+
+    def choose(self, n: int, state: Any) -> int | None:  # pragma: no cover
+        raise NotImplementedError
+
+    def end_execution(self, execution: Any) -> None:
+        pass
+
+    def describe(self) -> str:
+        return self.name
+
+
+def make(name: str, seed: int = 0, preemption_bound: int = 2, pct_depth: int = 3,
+         reduction: bool = True) -> Strategy:
+    from .dfs import DFS
+    from .pct import PCT
+    from .portfolio import Portfolio
+    from .random import RandomWalk
+    if name == "random":
+        return RandomWalk(seed)
+    if name == "pct":
+        return PCT(seed, pct_depth)
+    if name == "dfs":
+        return DFS(preemption_bound, sleep_sets=reduction)
+    if name == "dfs-plain":
+        return DFS(preemption_bound, sleep_sets=False)
+    if name == "portfolio":
+        return Portfolio([DFS(preemption_bound, sleep_sets=reduction), RandomWalk(seed),
+                          PCT(seed + 1, pct_depth)])
+    raise ValueError(f"unknown strategy {name!r} (known: portfolio, random, pct, dfs, "
+                     "dfs-plain)")

@@ -1,0 +1,55 @@
+"""A portfolio: strategies take turns, one execution each. A bounded exhaustive member
+(DFS) that completes leaves the rotation and makes the portfolio ``completed``: within its
+bound the space has been covered; the randomised members keep looking beyond it while the
+budget lasts."""
+from __future__ import annotations
+
+from typing import Any
+
+from . import Strategy
+
+
+class Portfolio(Strategy):
+    name = "portfolio"
+
+    def __init__(self, members: list[Strategy]):
+        self.members = list(members)
+        self.active = list(members)
+        self.turn = -1
+        self.cur: Strategy = members[0]
+        self.wants_footprints = any(m.wants_footprints for m in members)
+        self.exhaustive = any(m.exhaustive for m in members)
+
+    @property
+    def completed(self) -> bool:  # type: ignore[override]
+        return any(m.exhaustive and m.completed for m in self.members)
+
+    @property
+    def only_exhaustive_left(self) -> bool:
+        return all(m.exhaustive for m in self.active)
+
+    def new_execution(self) -> bool:
+        while self.active:
+            self.turn = (self.turn + 1) % len(self.active)
+            m = self.active[self.turn]
+            if m.new_execution():
+                self.cur = m
+                return True
+            self.active.remove(m)
+            self.turn -= 1
+        return False
+
+    def pick(self, runnable: list[int], state: Any) -> int | None:
+        return self.cur.pick(runnable, state)
+
+    def choose(self, n: int, state: Any) -> int | None:
+        return self.cur.choose(n, state)
+
+    def end_execution(self, execution: Any) -> None:
+        self.cur.end_execution(execution)
+
+    def member(self, name: str) -> Strategy | None:
+        return next((m for m in self.members if m.name == name), None)
+
+    def describe(self) -> str:
+        return "portfolio[" + ", ".join(m.describe() for m in self.members) + "]"
