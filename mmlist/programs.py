@@ -11,6 +11,7 @@ from typing import Callable
 
 from . import runtime as rt
 from .kernel import READ_ONCE
+from .kernel.fields import note_read, note_write
 from .model import aging, exec as exec_, exit as exit_, fork, memcontrol, sched
 from .model.structs import CLONE_VM, scan_control
 from .model.world import World
@@ -123,6 +124,8 @@ def evictor(name: str, memcg: str | None, nid: int, mm_owner: str, region: int =
         owner = _by_comm(mm_owner)(w)
         mm = owner.__dict__["_mm"]
         with _css_ref(lv.memcg):                # shrink_node_memcgs() -> mem_cgroup_iter()
+            if mm is not None:
+                note_read(mm, "freed")
             if mm is not None and not mm.freed:
                 aging.lru_gen_look_around(lv, mm, region, pte)
     return ThreadSpec(name, body, _by_comm(name), kind="walker",
@@ -164,12 +167,17 @@ def cpu(cpu_id: int, switch_to: list[str], name: str | None = None) -> ThreadSpe
         rq = w.runqueues[cpu_id]
         for comm in switch_to:
             nxt = _by_comm(comm)(w)
+            note_read(nxt, "exited")
+            note_read(nxt, "on_cpu")
             if nxt.exited or nxt.on_cpu is not None:
                 continue                             # pick_next_task() takes no running task
             sched.context_switch(rq, rq.curr, nxt)
             mm = nxt.__dict__["_mm"]
-            if mm is not None and mm.pgtables is not None and not mm.mmap_exited:
-                mm.pgtables.touch(0)                 # it runs and touches some memory
+            if mm is not None and mm.pgtables is not None:
+                note_read(mm, "mmap_exited")
+                if not mm.mmap_exited:
+                    note_write(mm.pgtables, "ptes")
+                    mm.pgtables.touch(0)             # it runs and touches some memory
     return ThreadSpec(name or f"cpu{cpu_id}", body, lambda w: w.runqueues[cpu_id].curr,
                       cpu=cpu_id, describe=f"CPU {cpu_id} switches to {', '.join(switch_to)}")
 
@@ -191,6 +199,7 @@ def memcg_rmdir(memcg: str) -> ThreadSpec:
     Bloom filters, in ``lru_gen_free_memcg``) is freed with the last reference."""
     def body(w: World) -> None:
         m = w.memcg(memcg)
+        note_write(m, "online")
         m.online = False
         rt.trace("memcg_offline", memcg=m)
         memcontrol.mem_cgroup_put(m)

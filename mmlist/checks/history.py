@@ -429,10 +429,12 @@ class History:
 
     # --- end of execution --------------------------------------------------------------------------
     def at_end(self, finished: bool, dead: set, ended: set) -> None:
+        if not finished:
+            # Cut off (budget, deadlock): a thread may stop between its iter_end and its
+            # get_next_mm trace, so pending iteration ends are not complete facts.
+            return
         for ctx in list(self.pending_end):
             self._flush_ends(ctx)
-        if not finished:
-            return
         for (lv, s), it in self.iters.items():
             if it.participants & dead:
                 continue

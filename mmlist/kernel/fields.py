@@ -62,6 +62,18 @@ def init_fields(obj: Any, **values: Any) -> None:
         d["_" + name if isinstance(getattr(cls, name, None), tracked) else name] = value
 
 
+def note_read(obj: Any, name: str) -> None:
+    """Record a read of model bookkeeping that is not a C field but that threads share (a freed
+    flag, the pid table, the page-table arrays): no scheduling point, but the reduction and the
+    checks see it."""
+    rt.hook(rt.READ, obj, name)
+
+
+def note_write(obj: Any, name: str) -> None:
+    """Record a write of shared model bookkeeping (see ``note_read``)."""
+    rt.hook(rt.WRITE, obj, name)
+
+
 def READ_ONCE(obj: Any, name: Any) -> Any:
     """``READ_ONCE(obj->name)``; ``name`` may be an index into a list (``filters[gen]``)."""
     rt.hook(rt.READ_ONCE, obj, name)

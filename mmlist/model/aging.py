@@ -13,6 +13,7 @@ from ..kernel import (READ_ONCE, VM_BUG_ON, cond_resched, current, down_read_try
                       rcu_read_lock, rcu_read_unlock, smp_store_release, spin_lock_irq,
                       spin_unlock_irq, up_read, wait_event_killable, wake_up_all, wq_has_sleeper)
 from . import memcontrol as memcg_
+from ..kernel.fields import note_read, note_write
 from .mm_list import get_next_mm, mm_is_oom_victim, set_bloom_filter, test_bloom_filter
 from .pagetable import FIRST_USER_ADDRESS
 from .structs import PF_KSWAPD, lru_gen_mm_walk, lruvec, mm_struct, pglist_data, scan_control
@@ -163,6 +164,7 @@ def walk_pte_range(lv: lruvec, mm: mm_struct, region: int, walk: lru_gen_mm_walk
     lruvec and promote the page to ``walk->max_seq``'s generation; misplaced pages (another
     memcg or node) are left alone."""
     pt = mm.pgtables
+    note_write(pt, "ptes")              # ptep_test_and_clear_young(), folio_update_gen()
     present = pt.present[region]
     total = int(present.sum())
     walk.mm_stats[MM_PTE_TOTAL] += total
@@ -244,6 +246,7 @@ def walk_mm(lv: lruvec, mm: mm_struct, walk: lru_gen_mm_walk) -> None:
         if memcg is None or not memcg.moving_account:
             # the caller might be holding the lock for write
             if mmap_read_trylock(mm):
+                note_read(mm, "mmap_exited")
                 if mm.mmap_exited:
                     rt.trace("walk_freed_mm", lruvec=lv, mm=mm)   # use-after-free in the C
                     err = 0
@@ -278,8 +281,10 @@ def lru_gen_look_around(lv: lruvec, mm: mm_struct, region: int, pte: int) -> Non
     if walk is not None:
         walk.max_seq = max_seq              # protocol.md section 3: the lent walk follows max_seq
     pt = mm.pgtables
+    note_read(mm, "mmap_exited")
     if pt is None or mm.mmap_exited:
         return
+    note_write(pt, "ptes")
     half = rt.world().config.MIN_LRU_BATCH // 2
     lo = max(0, pte - half)
     hi = min(pt.ptes_per_pmd, pte + half)

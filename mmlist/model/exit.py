@@ -7,6 +7,7 @@ from ..kernel import (WRITE_ONCE, atomic_read, cpumask_clear_cpu, current, local
 from . import mm_list
 from .fork import mmdrop, mmgrab, mmput
 from .memcontrol import task_lock, task_unlock
+from ..kernel.fields import note_read, note_write
 from .memcontrol import mem_cgroup_put
 from .structs import PF_EXITING, PF_KTHREAD, mm_struct, task_struct
 
@@ -27,9 +28,11 @@ def mm_update_next_owner(mm: mm_struct) -> None:
             return
 
         c = None
+        note_read(rt.world(), "tasks")
         for t in rt.world().tasks_in_pid_order():
             if t.flags & PF_KTHREAD:
                 continue                             # for_each_process() has no kthreads here
+            note_read(t, "exited")
             if t is not p and not t.exited and t.mm is mm:
                 c = t
                 break
@@ -83,6 +86,7 @@ def do_exit() -> None:
     rt.trace("exit", task=tsk)
     exit_signals(tsk)
     exit_mm()
+    note_write(tsk, "exited")
     tsk.exited = True
     # cgroup_exit() -> put_css_set(): the task's reference on its memory css
     memcg = tsk.__dict__["_memcg"]
@@ -103,4 +107,5 @@ def do_task_dead(tsk: task_struct) -> None:
         cpumask_clear_cpu(getattr(rt.current_ctx(), "cpu", 0), active_mm.cpu_bitmap)
         local_irq_enable()
         mmdrop(active_mm)
+    note_write(rt.world(), "tasks")
     rt.world().release_task(tsk)

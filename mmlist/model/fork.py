@@ -7,6 +7,7 @@ from ..kernel import (READ_ONCE, WRITE_ONCE, VM_BUG_ON, atomic_dec_and_test, ato
                       atomic_inc_not_zero, atomic_read, might_sleep, mutex_lock, mutex_unlock)
 from . import mm_list
 from .memcontrol import css_get, task_lock, task_unlock
+from ..kernel.fields import note_write
 from .mm_types import lru_gen_init_mm
 from .structs import CLONE_VM, mm_struct, task_struct
 
@@ -31,11 +32,13 @@ def mmdrop(mm: mm_struct) -> None:
     """``mmdrop()``: the last ``mm_count`` reference frees the mm_struct (``__mmdrop``)."""
     if atomic_dec_and_test(mm.mm_count):
         rt.trace("__mmdrop", mm=mm, on_list=mm.lru_gen.list.__dict__["_next"] is not mm.lru_gen.list)
+        note_write(mm, "freed")
         mm.freed = True
 
 
 def exit_mmap(mm: mm_struct) -> None:
     """``exit_mmap()``: tear down the page tables. model: only marks them gone."""
+    note_write(mm, "mmap_exited")
     mm.mmap_exited = True
 
 
@@ -117,6 +120,7 @@ def copy_process(parent: task_struct, clone_flags: int) -> task_struct:
     p.active_mm = mm
     # cgroup_can_fork() .. cgroup_post_fork(): under the threadgroup rwsem (read side)
     mutex_lock(w.cgroup_threadgroup_rwsem)
+    note_write(w, "tasks")
     w.attach_task(p)                    # attach_pid(): find_task_by_pid() finds it now
     p.visible = True
     mutex_unlock(w.cgroup_threadgroup_rwsem)     # cgroup_post_fork() -> threadgroup_change_end

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import runtime as rt
 from ..kernel.bug import KASAN_use_after_free
+from ..kernel.fields import note_read, note_write
 from ..kernel import (VM_BUG_ON, READ_ONCE, WRITE_ONCE, atomic_dec_and_test, atomic_inc,
                       atomic_inc_not_zero, rcu_read_lock, rcu_read_unlock, spin_lock,
                       spin_unlock, might_sleep, mutex_lock, mutex_unlock)
@@ -21,6 +22,7 @@ def mem_cgroup_disabled() -> bool:
 def get_lruvec(memcg: mem_cgroup | None, nid: int) -> lruvec | None:
     """``get_lruvec()`` (patch 4): the lruvec of ``memcg`` on node ``nid``."""
     if memcg is not None:
+        note_read(memcg, "freed")
         if memcg.freed:
             KASAN_use_after_free(memcg, "memcg->nodeinfo[nid]->lruvec")
         return memcg.nodeinfo[nid].lruvec
@@ -44,6 +46,7 @@ def mem_cgroup_iter(prev: mem_cgroup | None) -> mem_cgroup | None:
     start = 0 if prev is None else w.memcgs.index(prev) + 1
     nxt = None
     for memcg in w.memcgs[start:]:
+        note_read(memcg, "online")
         if memcg.online and not memcg.freed and css_tryget(memcg):
             nxt = memcg
             break
@@ -112,6 +115,7 @@ def mem_cgroup_css_free(memcg: mem_cgroup) -> None:
     """``mem_cgroup_css_free()``: frees the per-node state, the seed's Bloom filters included."""
     from .mm_list import lru_gen_free_memcg
     lru_gen_free_memcg(memcg)
+    note_write(memcg, "freed")
     memcg.freed = True
 
 
@@ -140,6 +144,7 @@ def cgroup_migrate(pid: int, dst: mem_cgroup) -> int:
     """
     w = rt.world()
     mutex_lock(w.cgroup_threadgroup_rwsem)
+    note_read(w, "tasks")
     task = w.find_task_by_pid(pid)
     if task is None or task.exited or task.flags & PF_EXITING:
         # cgroup_migrate_add_task() skips an exiting task

@@ -19,6 +19,7 @@ class PageTables:
                  pgd: int):
         shape = (nr_regions, ptes_per_pmd)
         self.pgd = pgd
+        self.label = f"pgtables@{pgd:#x}"
         self.present = np.ones(shape, dtype=bool)
         self.young = np.zeros(shape, dtype=bool)
         self.memcg = np.full(shape, memcg_id, dtype=np.int32)

@@ -4,6 +4,7 @@ from __future__ import annotations
 from .. import runtime as rt
 from ..kernel import (cpumask_clear_cpu, cpumask_set_cpu, local_irq_disable, local_irq_enable,
                       spin_lock, spin_unlock, WARN_ON_ONCE)
+from ..kernel.fields import note_write
 from .fork import mmdrop, mmgrab
 from .memcontrol import task_lock, task_unlock
 from .mm_types import lru_gen_use_mm
@@ -54,7 +55,9 @@ def context_switch(rq: "runqueue", prev: task_struct, next: task_struct) -> None
     # switch_to(prev, next, prev)
     ctx.task = next
     rq.curr = next
+    note_write(prev, "on_cpu")
     prev.on_cpu = None
+    note_write(next, "on_cpu")
     next.on_cpu = rq.cpu
     rt.trace("context_switch", cpu=rq.cpu, prev=prev, next=next)
     # finish_task_switch()

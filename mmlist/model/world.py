@@ -11,6 +11,7 @@ from typing import Any, Callable, Iterator
 from .. import runtime as rt
 from ..config import MM_ANONPAGES, Config
 from ..kernel import mutex
+from ..kernel.fields import note_write
 from .pagetable import PageTables
 from .structs import (PF_KSWAPD, PF_KTHREAD, lru_gen_mm_list, lruvec, mem_cgroup,
                       mem_cgroup_per_node, mm_struct, pglist_data, reclaim_state, task_struct)
@@ -19,6 +20,7 @@ from .structs import (PF_KSWAPD, PF_KTHREAD, lru_gen_mm_list, lruvec, mem_cgroup
 class World:
     def __init__(self, config: Config | None = None):
         self.config = config = config or Config()
+        self.label = "world"
         config.check_build()
         hist = config.NR_HIST_GENS
         self.nodes = [pglist_data(nid, hist) for nid in range(config.nr_nodes)]
@@ -162,6 +164,7 @@ class World:
                 pt.node[r, :] = r % cfg.nr_nodes
             pt.young[:] = True
             mm.rss_stat[MM_ANONPAGES] = pt.nr_present() if rss is None else rss
+        pt.label = f"{mm.label}.pgtables"
         mm.pgtables = pt
         self.mms.append(mm)
         return mm
@@ -226,11 +229,13 @@ class World:
     # --- deferred work (mmput_async) ------------------------------------------------------------
     def queue_work(self, fn: Callable, arg: Any) -> None:
         rt.trace("queue_work", fn=fn.__name__, arg=arg)
+        note_write(self, "system_wq")
         self.system_wq.append((fn, arg))
 
     def run_pending_work(self) -> None:
         """Run the queued work items: the model's stand-in for a kworker (see ``mmput_async``)."""
         while True:
+            note_write(self, "system_wq")
             try:
                 fn, arg = self.system_wq.pop(0)
             except IndexError:

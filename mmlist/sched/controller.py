@@ -28,8 +28,7 @@ from typing import Any, Callable
 
 from .. import runtime as rt
 from ..violation import Violation
-from .decisions import (Decision, Footprint, TrackedQueue, access_of, fmt_arg,
-                        implicit_op_accesses, implicit_trace_accesses, label_of)
+from .decisions import Decision, Footprint, access_of, fmt_arg, label_of
 
 _SCHED = rt.SCHEDULING
 _LOCK, _WAIT_SCHEDULE, _WAKE, _CHOOSE, _REPORT = rt.LOCK, rt.WAIT_SCHEDULE, rt.WAKE, rt.CHOOSE, \
@@ -228,8 +227,6 @@ class Controller(rt.Engine):
             self.threads.append(t)
         for t in self.threads:
             t.worker.job = (lambda t=t: self._thread_main(t))
-        if footprints and type(getattr(world, "system_wq", None)) is list:
-            world.system_wq = TrackedQueue(self._note, world.system_wq)
         self.done = _thread.allocate_lock()
         self.done.acquire()
         interrupted = False
@@ -357,9 +354,6 @@ class Controller(rt.Engine):
                 acc = access_of(op, obj, arg)
                 if acc is not None:
                     fp.add(*acc)
-                if op == _TRYLOCK:
-                    for key, write in implicit_op_accesses(op, obj):
-                        fp.add(key, write)
                 if self.visible and (
                         (op == rt.WRITE_ONCE and type(obj).__name__ in VISIBLE_KINDS)
                         or (op in (_LOCK, rt.UNLOCK)
@@ -378,18 +372,10 @@ class Controller(rt.Engine):
                 self.fp.add((label_of(obj), arg), True)
                 if self.visible and type(obj).__name__ in VISIBLE_KINDS:
                     self.fp.add(_VISIBLE, True)
-            elif op == _TRACE:
-                for key, write in implicit_trace_accesses(obj, arg):
-                    self.fp.add(key, write)
         if self.record:
             self._rec(ctx, op, obj, arg)
         self.on_event(ctx, op, obj, arg)
         return None
-
-    def _note(self, key: Any, write: bool) -> None:
-        fp = self.fp
-        if fp is not None and self.status is None:
-            fp.add(key, write)
 
     def _choose(self, ctx: rt.ThreadCtx, obj: Any, n: int) -> int:
         t = ctx.engine_data
@@ -503,6 +489,8 @@ class Controller(rt.Engine):
         waits: dict[str, str] = {}
         blocked: dict[rt.ThreadCtx, str] = {}
         only_sleepers = True
+        behind_oops = True              # every wait is on a lock an oopsed thread still holds
+        oopsed = {t.ctx for t in self.threads if t.outcome == "oops"}
         objs = []
         for t in self.threads:
             if t.finished:
@@ -516,8 +504,11 @@ class Controller(rt.Engine):
                 who = owner.name if owner is not None else "nobody"
                 if owner is t.ctx:
                     who = f"{who} itself (AA deadlock)"
+                if owner not in oopsed:
+                    behind_oops = False
                 desc = f"{t.name}{where} waits for {obj.label} held by {who}"
             else:
+                behind_oops = False
                 desc = f"{t.name}{where} sleeps on {label_of(obj)} and no one is left to wake it"
             objs.append(label_of(obj))
             waits[t.name] = desc
@@ -539,6 +530,10 @@ class Controller(rt.Engine):
                 self.suite.liveness(blocked)
             except Exception:
                 pass
+        if behind_oops and oopsed:
+            # The threads wait for locks an oopsed thread died holding: the oops is the bug,
+            # this is its consequence (as on a real machine), not a second violation.
+            return "deadlock"
         self.engine_violations.append(Violation(
             check="deadlock", severity="bug", message="deadlock: " + "; ".join(waits.values()),
             condition=", ".join(sorted(set(objs))), details={"waits": waits}))

@@ -1,0 +1,55 @@
+"""The `mmlist` command: bad input is one line and exit 2; listings; exit codes of hunt/check."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from mmlist.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["hunt", "--scenario", "no-such-scenario"], "unknown scenario 'no-such-scenario'"),
+    (["hunt", "--budget", "-3"], "positive number"),
+    (["hunt", "--budget", "soon"], "not a number"),
+    (["hunt", "--budget", "nan"], "positive number"),
+    (["hunt", "--seed", "-1"], "must be >= 0"),
+    (["hunt", "--strategy", "bogo"], "invalid choice"),
+    (["hunt", "--mutant", "no-such-mutant"], "unknown mutant"),
+    (["hunt", "--variant", "no-such-variant"], "unknown variant"),
+    (["hunt", "--variant", "/nonexistent/v.py"], "variant file not found"),
+    (["check", "--scenario", "walkers", "--preemption-bound", "two"], "not an integer"),
+    (["check"], "required"),
+    (["frobnicate"], "invalid choice"),
+    (["replay", "/nonexistent/replay.json"], ""),
+])
+def test_bad_input_is_one_line_and_exit_2(capsys, argv, needle):
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("mmlist: error: ")
+    assert needle in lines[0]
+
+
+def test_scenarios_lists_every_builtin(capsys):
+    from mmlist.scenarios import BUILTIN
+    code, out, _ = run(capsys, "scenarios")
+    assert code == 0
+    for name in BUILTIN:
+        assert name in out
+
+
+def test_python_dash_m_entry_point():
+    proc = subprocess.run([sys.executable, "-m", "mmlist", "scenarios"], capture_output=True,
+                          text=True, timeout=60)
+    assert proc.returncode == 0
+    assert "fork-migrate" in proc.stdout
