@@ -28,6 +28,17 @@ class ThreadSpec:
     kind: str = "lifecycle"                          # "walker" or "lifecycle"
     describe: str = ""
 
+    def __post_init__(self) -> None:
+        if self.kind == "walker":
+            body = self.body
+
+            def walker_body(w: World) -> None:
+                try:
+                    body(w)
+                finally:
+                    w.walker_done()             # harness bookkeeping, even after an oops
+            self.body = walker_body
+
     def ctx(self, world: World, tid: int) -> rt.ThreadCtx:
         ctx = rt.ThreadCtx(name=self.name, tid=tid)
         ctx.task = self.task(world) if self.task is not None else None
@@ -71,7 +82,7 @@ def kswapd(name: str = "kswapd0", nid: int = 0, rounds: int = 1) -> ThreadSpec:
         sc = scan_control(priority=12)
         for _ in range(rounds):
             aging.lru_gen_age_node(w.nodes[nid], sc)
-            w.run_pending_work()
+            w.aging_round_done()
     return ThreadSpec(name, body, _by_comm(name), kind="walker",
                       describe=f"kswapd on node {nid}, {rounds} round(s)")
 
@@ -85,7 +96,7 @@ def direct_reclaim(name: str, memcg: str | None = None, nid: int = 0, rounds: in
         with _css_ref(lv.memcg):
             for _ in range(rounds):
                 aging.get_nr_to_scan(lv, sc, True)
-                w.run_pending_work()
+                w.aging_round_done()
     return ThreadSpec(name, body, _by_comm(name), kind="walker",
                       describe=f"direct reclaim of {memcg or 'root'}/node {nid}, "
                                f"priority {priority}, {rounds} round(s)")
@@ -109,7 +120,7 @@ def debugfs_aging(name: str, memcg: str | None = None, nid: int = 0, rounds: int
                 continue
             aging.run_aging(lv, seq, sc, True, full_scan)
             memcontrol.mem_cgroup_put(lv.memcg)
-            w.run_pending_work()
+            w.aging_round_done()
         task.reclaim_state.mm_walk = None
     return ThreadSpec(name, body, _by_comm(name), kind="walker",
                       describe=f"debugfs aging of {memcg or 'root'}/node {nid}"
@@ -128,8 +139,33 @@ def evictor(name: str, memcg: str | None, nid: int, mm_owner: str, region: int =
                 note_read(mm, "freed")
             if mm is not None and not mm.freed:
                 aging.lru_gen_look_around(lv, mm, region, pte)
-    return ThreadSpec(name, body, _by_comm(name), kind="walker",
+    return ThreadSpec(name, body, _by_comm(name), kind="evictor",
                       describe=f"rmap look-around on {mm_owner}'s mm")
+
+
+def kworker(name: str = "kworker/u8:0") -> ThreadSpec:
+    """A kworker of the unbound pool: ``worker_thread()`` runs ``system_wq``'s items (the
+    ``__mmput`` that ``mmput_async`` deferred) concurrently with everything else; it sleeps
+    while the list is empty and exits once no walker is left to queue more. Put it last in a
+    scenario's thread list."""
+    def body(w: World) -> None:
+        from .kernel import wait_event
+
+        def more() -> bool:
+            note_read(w, "system_wq")
+            note_read(w, "walkers_left")
+            return bool(w.system_wq) or w.walkers_left <= 0
+        while True:
+            wait_event(w.kworker_wait, more)
+            if w.system_wq:
+                fn, arg = w.system_wq.pop(0)
+                note_write(w, "system_wq")
+                rt.trace("process_one_work", fn=fn.__name__, arg=arg)
+                fn(arg)
+            elif w.walkers_left <= 0:
+                return
+    return ThreadSpec(name, body, _by_comm(name), kind="kworker",
+                      describe="a kworker running system_wq (mmput_async's __mmput)")
 
 
 # --- life cycle -----------------------------------------------------------------------------------

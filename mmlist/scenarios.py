@@ -40,6 +40,8 @@ class Scenario:
         with world:
             self.setup(world)
             specs = self.threads(world)
+            world.kworker_present = any(s.kind == "kworker" for s in specs)
+            world.walkers_left = sum(s.kind == "walker" for s in specs)
         names = [s.name for s in specs]
         if len(set(names)) != len(names):
             raise ValueError(f"scenario {self.name}: thread names must be unique: {names}")
@@ -58,6 +60,7 @@ def _base(w: World, memcgs: tuple[str, ...] = ("A",), apps: dict[str, str] | Non
     for nid in range(kswapd_nodes):
         w.kthread(f"kswapd{nid}", kswapd=True)
     w.user_task("sh")
+    w.kthread("kworker/u8:0")
 
 
 BUILTIN: dict[str, Scenario] = {}
@@ -95,13 +98,14 @@ register(Scenario(
     "exit", "app1 exits (its mm's last user) while two walkers iterate memcg A",
     setup=lambda w: _base(w),
     threads=lambda w: [P.direct_reclaim("reclaim0", "A"), P.direct_reclaim("reclaim1", "A"),
-                       P.exiter("app1")],
-    covers=("exit", "__mmput", "lru_gen_del_mm", "mmput_async")))
+                       P.exiter("app1"), P.kworker()],
+    covers=("exit", "__mmput", "lru_gen_del_mm", "mmput_async", "kworker")))
 
 register(Scenario(
     "exec", "app1 execs (new mm added, old mm put) while a walker iterates memcg A",
     setup=lambda w: _base(w, walkers=("reclaim0",)),
-    threads=lambda w: [P.direct_reclaim("reclaim0", "A", rounds=2), P.execer("app1")],
+    threads=lambda w: [P.direct_reclaim("reclaim0", "A", rounds=2), P.execer("app1"),
+                       P.kworker()],
     covers=("exec", "exec_mmap", "lru_gen_add_mm", "lru_gen_del_mm")))
 
 register(Scenario(
@@ -148,7 +152,8 @@ register(Scenario(
     config=Config(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64, PTRS_PER_PTE=16, nr_nodes=2),
     setup=lambda w: _base(w) or w.user_task("reclaimN1", "A"),
     threads=lambda w: [P.direct_reclaim("reclaim0", "A", nid=0),
-                       P.direct_reclaim("reclaimN1", "A", nid=1), P.exiter("app1")],
+                       P.direct_reclaim("reclaimN1", "A", nid=1), P.exiter("app1"),
+                       P.kworker()],
     covers=("lru_gen_del_mm on two lruvecs", "NUMA")))
 
 register(Scenario(
@@ -188,7 +193,7 @@ register(Scenario(
     config=Config(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64, PTRS_PER_PTE=16, CONFIG_MEMCG=False),
     setup=lambda w: _base_nomemcg(w),
     threads=lambda w: [P.direct_reclaim("reclaim0", None), P.direct_reclaim("reclaim1", None),
-                       P.exiter("app1")],
+                       P.exiter("app1"), P.kworker()],
     covers=("CONFIG_MEMCG=n", "get_mm_list")))
 
 
@@ -228,6 +233,7 @@ def _base_nomemcg(w: World) -> None:
     w.user_task("reclaim0")
     w.user_task("reclaim1")
     w.user_task("sh")
+    w.kthread("kworker/u8:0")
 
 
 def get(name: str) -> Scenario:

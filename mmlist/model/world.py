@@ -10,7 +10,7 @@ from typing import Any, Callable, Iterator
 
 from .. import runtime as rt
 from ..config import MM_ANONPAGES, Config
-from ..kernel import mutex
+from ..kernel import mutex, wait_queue_head, wake_up_all
 from ..kernel.fields import note_write
 from .pagetable import PageTables
 from .structs import (PF_KSWAPD, PF_KTHREAD, lru_gen_mm_list, lruvec, mem_cgroup,
@@ -33,6 +33,11 @@ class World:
         self.cgroup_threadgroup_rwsem = mutex("cgroup_threadgroup_rwsem",
                                               "cgroup_threadgroup_rwsem")
         self.system_wq: list[tuple[Callable, Any]] = []
+        # A kworker thread in the scenario runs system_wq; without one, the walker that queued
+        # a work item runs it at the end of its aging round.
+        self.kworker_present = False
+        self.walkers_left = 0
+        self.kworker_wait = wait_queue_head("system_wq.worklist")
         self._next_pid = 1
         self._next_mm = 1
         self._next_memcg = 0
@@ -231,6 +236,20 @@ class World:
         rt.trace("queue_work", fn=fn.__name__, arg=arg)
         note_write(self, "system_wq")
         self.system_wq.append((fn, arg))
+        if self.kworker_present:
+            wake_up_all(self.kworker_wait)      # the pool's idle worker is woken
+
+    def aging_round_done(self) -> None:
+        """A walker finished an aging call: without a kworker, it runs what it queued."""
+        if not self.kworker_present:
+            self.run_pending_work()
+
+    def walker_done(self) -> None:
+        """A walker thread ends: once none is left, the kworker may exit when idle."""
+        note_write(self, "walkers_left")
+        self.walkers_left -= 1
+        if self.kworker_present:
+            wake_up_all(self.kworker_wait)
 
     def run_pending_work(self) -> None:
         """Run the queued work items: the model's stand-in for a kworker (see ``mmput_async``)."""
