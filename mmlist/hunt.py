@@ -84,7 +84,7 @@ class HuntReport:
             return "\n".join(lines)
         lines.append(f"{len(self.findings)} distinct violation(s):")
         for i, f in enumerate(self.findings, 1):
-            known = (f" [known finding {f.known}: {KNOWN[f.known][3]}; see docs/findings.md]"
+            known = (f" [known finding {f.known}: {KNOWN[f.known]}; see docs/findings.md]"
                      if f.known else " [NEW]")
             lines.append("")
             lines.append(f"=== {i}. {f.scenario}: {f.violation}{known}")
@@ -135,9 +135,9 @@ def _record(report: HuntReport, scenario: Any, sched_report: Any, out_dir: str |
                                        match_known(v)))
 
 
-def _result(scenario: Any, r: Any) -> ScenarioResult:
+def _result(scenario: Any, r: Any, strategy: str) -> ScenarioResult:
     bound = r.pct_bound.get("miss_probability") if r.pct_bound else None
-    return ScenarioResult(scenario.name, r.strategy, r.verdict, r.executions,
+    return ScenarioResult(scenario.name, strategy, r.verdict, r.executions,
                           r.distinct_interleavings, r.completed, bound, r.elapsed,
                           r.interrupted)
 
@@ -165,7 +165,7 @@ def hunt(scenarios: list[Any], budget: float, strategy: str = "portfolio", seed:
 
         r = sched.explore(scenario, strategy=strategy, seed=seed, max_seconds=share,
                           variant=variant, structural=structural, on_progress=progress)
-        report.results.append(_result(scenario, r))
+        report.results.append(_result(scenario, r, strategy))
         _record(report, scenario, r, out_dir, seen)
         if r.interrupted:
             report.interrupted = True
@@ -183,7 +183,7 @@ def check(scenario: Any, strategy: str = "dfs", bound: int = 2, max_executions: 
     t0 = time.monotonic()
     r = sched.explore(scenario, strategy=strategy, seed=seed, preemption_bound=bound,
                       max_executions=max_executions, max_seconds=budget, variant=variant)
-    report.results.append(_result(scenario, r))
+    report.results.append(_result(scenario, r, strategy))
     report.interrupted = r.interrupted
     _record(report, scenario, r, out_dir, set())
     report.seconds = time.monotonic() - t0

@@ -29,7 +29,7 @@ from typing import Any, Callable
 # Op codes. Small ints: compared with ``is``/``==`` on the hot path.
 # ---------------------------------------------------------------------------------------------
 LOCK = 1            # obj: spinlock_t / rw_semaphore;  blocks until free
-UNLOCK = 2          # obj: the lock (already released by the primitive)
+UNLOCK = 2          # obj: the lock; released when the hook returns
 TRYLOCK = 3         # obj: the lock; never blocks
 READ_ONCE = 4       # obj, arg=field name (or index)
 WRITE_ONCE = 5      # obj, arg=field name (or index)
@@ -144,6 +144,8 @@ class DirectEngine(Engine):
                 # Tell listeners we are about to block (lock-order graph wants it), then wait.
                 real.acquire()
         elif op == UNLOCK:
+            if getattr(obj, "owner", None) is ctx:
+                obj.owner = None        # before the real release: the next owner sets its own
             obj.real_lock().release()
         elif op == WAIT_SCHEDULE:
             cond = obj.real_cond()

@@ -5,7 +5,7 @@ from mmlist import sched
 
 
 def test_shrinking_reaches_a_fixed_point():
-    r = sched.explore("fork-migrate", strategy="random", seed=0, max_executions=400,
+    r = sched.explore("fork-migrate", strategy="portfolio", seed=0, max_executions=400,
                       shrink=False, stop_on_first=True)
     raw = next(f for f in r.failures if f.violation.check == "VM_BUG_ON_MM")
     once, s1 = sched.shrink(raw)

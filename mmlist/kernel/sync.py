@@ -3,7 +3,10 @@
 
 The primitive does the data part (owner, ``locks_held``, the waiter list); the engine's hook
 does the blocking part (``LOCK`` returns once the lock is free, ``WAIT_SCHEDULE`` once woken,
-``WAKE`` empties the waiter list and unblocks the waiters).
+``WAKE`` empties the waiter list and unblocks the waiters). Every op takes effect at its
+scheduling point: ``spin_unlock`` calls the hook first and releases after it returns, so a
+controlled scheduler that parks a thread at its ``UNLOCK`` keeps the lock held until that thread
+runs again. A free-running engine clears the owner itself just before the real release.
 """
 from __future__ import annotations
 
@@ -114,14 +117,15 @@ def spin_lock(lock: spinlock_t) -> None:
 
 def spin_unlock(lock: spinlock_t) -> None:
     ctx = rt.current_ctx()
-    lock.owner = None
+    rt.hook(rt.UNLOCK, lock)        # the release takes effect at this scheduling point
+    if lock.owner is ctx:           # (a free-running engine has already cleared it)
+        lock.owner = None
     try:
         ctx.locks_held.remove(lock)
     except ValueError:
         pass                        # unlock of a lock not held: the lockdep rules report it
     if not _preempt_rt():
         ctx.preempt_count -= 1
-    rt.hook(rt.UNLOCK, lock)
 
 
 def spin_lock_irq(lock: spinlock_t) -> None:
@@ -155,12 +159,12 @@ def down_read_trylock(sem: rw_semaphore) -> bool:
 
 
 def up_read(sem: rw_semaphore) -> None:
+    rt.hook(rt.UNLOCK, sem)
     sem.readers -= 1
     try:
         rt.current_ctx().locks_held.remove(sem)
     except ValueError:
         pass
-    rt.hook(rt.UNLOCK, sem)
 
 
 # --- wait queues -------------------------------------------------------------------------------
@@ -291,9 +295,10 @@ def mutex_lock(lock: mutex) -> None:
 
 def mutex_unlock(lock: mutex) -> None:
     ctx = rt.current_ctx()
-    lock.owner = None
+    rt.hook(rt.UNLOCK, lock)
+    if lock.owner is ctx:
+        lock.owner = None
     try:
         ctx.locks_held.remove(lock)
     except ValueError:
         pass
-    rt.hook(rt.UNLOCK, lock)
