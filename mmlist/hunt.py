@@ -148,7 +148,8 @@ def _variant_name(variant: Any) -> str | None:
 
 def hunt(scenarios: list[Any], budget: float, strategy: str = "portfolio", seed: int = 0,
          variant: Any = None, out_dir: str | None = "mmlist-out", structural: bool = True,
-         on_progress: Callable[[str, int, int], None] | None = None) -> HuntReport:
+         on_progress: Callable[[str, int, int], None] | None = None,
+         progress_interval: float = 0.5) -> HuntReport:
     from . import sched
     report = HuntReport(title=f"mmlist hunt: {len(scenarios)} scenario(s), strategy {strategy}, "
                               f"seed {seed}, budget {budget:g}s",
@@ -164,7 +165,8 @@ def hunt(scenarios: list[Any], budget: float, strategy: str = "portfolio", seed:
                 on_progress(_name, rep.executions, len(report.findings) + len(rep.failures))
 
         r = sched.explore(scenario, strategy=strategy, seed=seed, max_seconds=share,
-                          variant=variant, structural=structural, on_progress=progress)
+                          variant=variant, structural=structural, on_progress=progress,
+                          progress_interval=progress_interval)
         report.results.append(_result(scenario, r, strategy))
         _record(report, scenario, r, out_dir, seen)
         if r.interrupted:
@@ -209,6 +211,10 @@ def replay_file(path: str) -> int:
         result = sched.replay(path)
     except sched.ReplayFileError as e:
         print(f"mmlist: error: {e}", file=sys.stderr)
+        return 2
+    if result.divergence:
+        print(f"mmlist: error: stale replay file {path}: {result.divergence} (the model, the "
+              f"scenario or the variant changed since it was written)", file=sys.stderr)
         return 2
     print(result.table_text.rstrip())
     print(str(result))

@@ -147,7 +147,7 @@ def test_exec_mmap_adds_with_irqs_off(wA, rec_ops, irqs_off_activate):
         def spy(ctx, op, obj, arg):
             if op == rt.LOCK and getattr(obj, "lock_class", "") == "mm_list lock":
                 seen.append(("add", ctx.irqs_disabled, [lk.lock_class for lk in ctx.locks_held]))
-            if op == rt.BIT_WRITE and getattr(obj, "label", "").endswith("lru_gen.nodes"):
+            if op == rt.WRITE and getattr(obj, "label", "").endswith("lru_gen.nodes"):
                 seen.append(("nodes", ctx.irqs_disabled))
 
         rt.engine.listeners.append(spy)

@@ -206,8 +206,9 @@ def test_lru_gen_use_mm_skips_the_write_when_nodes_are_full(rec_ops):
         rt.current_ctx().task = t
         rec_ops.clear()
         lru_gen_use_mm(t.mm)
-    assert [arg for _, op, _, arg in rec_ops.ops if op == rt.BIT_WRITE] == []
-    assert [op for _, op, _, _ in rec_ops.ops if op == rt.BIT_READ] == [rt.BIT_READ]
+    nodes = t.mm.lru_gen.nodes
+    # nodes_full() is a plain read of the map (bitmap_full); no nodes_setall() write follows
+    assert [(op, arg) for _, op, obj, arg in rec_ops.ops if obj is nodes] == [(rt.READ, "#bits")]
 
 
 def test_lru_gen_use_mm_warns_on_an_mm_on_no_list(rec):

@@ -37,6 +37,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import runtime as rt
+from ..kernel.bitops import bitmap
 from ..kernel.list import ListHead
 from ..model.structs import (lru_gen_mm_list, lru_gen_mm_state, lru_gen_struct, mm_lru_gen,
                              mm_struct, task_struct, tracked_array)
@@ -83,6 +84,7 @@ class LockMap:
         self.state_lock: dict[Any, Any] = {}
         self.array_lock: dict[Any, Any] = {}
         self.lrugen_lock: dict[Any, Any] = {}
+        self.filter_lock: dict[Any, Any] = {}
         self.refresh()
         self.by_type = {
             lru_gen_mm_state: self._mm_state,
@@ -91,6 +93,7 @@ class LockMap:
             mm_lru_gen: self._lru_gen,
             task_struct: self._task,
             lru_gen_struct: self._lrugen,
+            bitmap: self._bitmap,
         }
 
     def refresh(self) -> None:
@@ -105,6 +108,9 @@ class LockMap:
                 for arr in st.stats:
                     self.array_lock[arr] = mm_list.lock
                 self.lrugen_lock[lv.lrugen] = lv.lru_lock
+                for bm in st.filters.raw:
+                    if bm is not None:
+                        self.filter_lock[bm] = mm_list.lock
 
     def protector(self, obj: Any, arg: Any) -> Any:
         fn = self.by_type.get(type(obj))
@@ -136,6 +142,15 @@ class LockMap:
                 return self.world.mm_list.lock
             return ANY_MM_LIST
         return None
+
+    def _bitmap(self, obj: Any, arg: Any) -> Any:
+        """A Bloom filter's bits: bitmap_clear() under the mm_list lock, set_bit()/test_bit()
+        without it. Node and CPU masks are unprotected by design (not bitmap but subclasses)."""
+        lock = self.filter_lock.get(obj)
+        if lock is None:
+            self.refresh()
+            lock = self.filter_lock.get(obj)
+        return lock
 
     def _lru_gen(self, obj: Any, arg: Any) -> Any:
         return ANY_MM_LIST if arg == "memcg" else None
@@ -232,7 +247,7 @@ class RaceChecker:
         t = self.tid(ctx)
         C = self.clocks[t]
         fn, via = caller(3)
-        write = op == rt.WRITE or op == rt.WRITE_ONCE
+        write = op == rt.WRITE or op == rt.WRITE_ONCE or op == rt.BIT_WRITE
         rec = (t, C[t], held, fn, via, write, lock, marked)
         key = (obj, arg)
         loc = self.locs.get(key)
@@ -260,7 +275,7 @@ class RaceChecker:
 
     def _describe(self, rec: tuple, obj: Any, arg: Any) -> str:
         ctx = self.ctxs[rec[0]]
-        what = ("WRITE" if rec[5] else "READ") + ("_ONCE" if rec[7] else "")
+        what = ("WRITE" if rec[5] else "READ") + (" (marked)" if rec[7] else "")
         via = f" via {rec[4]}()" if rec[4] else ""
         lock = rec[6]
         lockname = lock if isinstance(lock, str) else label(lock)

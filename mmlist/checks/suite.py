@@ -131,10 +131,13 @@ class CheckSuite:
         if op == _READ_ONCE or op == _WRITE_ONCE or op == _BIT_READ or op == _BIT_WRITE:
             if op != _READ_ONCE and op != _BIT_READ:
                 self._dirty = True
-            if self._races is not None and op <= _WRITE_ONCE:
-                self._races.plain(ctx, op, obj, arg, marked=True)
-                if _orders(obj, arg):
-                    self._races.marked(ctx, (obj, arg))
+            if self._races is not None:
+                if op <= _WRITE_ONCE:
+                    self._races.plain(ctx, op, obj, arg, marked=True)
+                    if _orders(obj, arg):
+                        self._races.marked(ctx, (obj, arg))
+                else:
+                    self._races.plain(ctx, op, obj, "#bits", marked=True)
             return
         if op == _TRACE:
             h = self._trace_handlers.get(obj)

@@ -1,6 +1,9 @@
-"""Atomic bitops and bitmaps on ``bitarray``: ``bitops.h``, ``bitmap.h``, ``nodemask.h``,
-``cpumask.h``. Every op is a marked access (``BIT_READ``/``BIT_WRITE``), never a plain one:
-the kernel's bitops are atomic (``set_bit``) or racy by design (``nodes_setall``).
+"""Bitops and bitmaps on ``bitarray``: ``bitops.h``, ``bitmap.h``, ``nodemask.h``,
+``cpumask.h``. The atomic bitops (``set_bit``, ``clear_bit``, ``test_bit``) are marked accesses
+and scheduling points (``BIT_READ``/``BIT_WRITE``); the whole-map operations are plain word
+loops in the C (``bitmap_clear``, ``bitmap_fill``, ``bitmap_full``, ``bitmap_empty``) and are
+plain ``READ``/``WRITE`` of the map here. Both name the map's contents ``"#bits"``, so the
+reduction sees a ``set_bit`` and a ``bitmap_clear`` of one map as dependent.
 """
 from __future__ import annotations
 
@@ -40,8 +43,11 @@ def bitmap_free(bm: bitmap | None) -> None:
     pass                                # garbage collected; checkers see the NULL pointer
 
 
+BITS = "#bits"
+
+
 def bitmap_clear(bm: bitmap, start: int, nbits: int) -> None:
-    rt.hook(rt.BIT_WRITE, bm, None)
+    rt.hook(rt.WRITE, bm, BITS)                 # memset(): plain
     bm.bits[start:start + nbits] = 0
 
 
@@ -71,17 +77,17 @@ class cpumask_t(bitmap):
 
 
 def nodes_clear(mask: nodemask_t) -> None:
-    rt.hook(rt.BIT_WRITE, mask, None)
+    rt.hook(rt.WRITE, mask, BITS)               # bitmap_zero(): plain
     mask.bits.setall(0)
 
 
 def nodes_setall(mask: nodemask_t) -> None:
-    rt.hook(rt.BIT_WRITE, mask, None)
+    rt.hook(rt.WRITE, mask, BITS)               # bitmap_fill(): plain, racy by design
     mask.bits.setall(1)
 
 
 def nodes_full(mask: nodemask_t) -> bool:
-    rt.hook(rt.BIT_READ, mask, None)
+    rt.hook(rt.READ, mask, BITS)                # bitmap_full(): plain
     return mask.bits.all()
 
 
@@ -98,7 +104,7 @@ def node_clear(nid: int, mask: nodemask_t) -> None:
 
 
 def cpumask_empty(mask: cpumask_t) -> bool:
-    rt.hook(rt.BIT_READ, mask, None)
+    rt.hook(rt.READ, mask, BITS)                # bitmap_empty(): plain
     return not mask.bits.any()
 
 

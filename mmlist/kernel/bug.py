@@ -69,6 +69,13 @@ def KASAN_use_after_free(obj: Any, access: str) -> None:
             {"object": label}, depth=3)
 
 
+def wild_pointer(access: str, why: str) -> None:
+    """A dereference of a pointer that points at no object of its type: a general protection
+    fault (or a silent corruption) in the kernel; an oops here."""
+    raise rt.KernelPanic(_report("general_protection_fault", access, "bug", f": {why}",
+                                 depth=3))
+
+
 def BUILD_BUG_ON(cond: Any, text: str) -> None:
     """Evaluated when a World is configured: a configuration the C would not compile."""
     if cond:

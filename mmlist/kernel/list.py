@@ -67,8 +67,15 @@ def list_empty(head: ListHead) -> bool:
 
 
 def list_entry(ptr: ListHead, type_: Any = None, member: str = "") -> Any:
-    """``list_entry(ptr, type, member)``: the object embedding ``ptr``."""
-    return ptr.container
+    """``list_entry(ptr, type, member)``: the object embedding ``ptr``. In the C, container_of()
+    on a list_head that is not in a ``type`` (a cursor left on another list's sentinel) yields a
+    wild pointer; the model reports it as the oops it would be."""
+    container = ptr.container
+    if type_ is not None and not isinstance(container, type_):
+        from .bug import wild_pointer
+        wild_pointer(f"list_entry({ptr.label}, {type_.__name__}, {member})",
+                     f"{ptr.label} is not embedded in a {type_.__name__}")
+    return container
 
 
 def raw_iter(head: ListHead, limit: int = 1 << 16):

@@ -259,7 +259,7 @@ def explore(scenario: Scenario | str, strategy: str | Strategy = "portfolio", se
             structural: bool = True, fair: bool = False, step_budget: int = 5000,
             on_progress: Callable[[Report], None] | None = None, stop_on_first: bool = False,
             reduction: bool = True, shrink: bool = True, replay_dir: str | None = None,
-            max_shrink_attempts: int = 300) -> Report:
+            max_shrink_attempts: int = 300, progress_interval: float = 0.5) -> Report:
     """Explore the interleavings of ``scenario`` under ``strategy``; see the module doc."""
     sc = resolve(scenario)
     strat = strategy if isinstance(strategy, Strategy) else make(
@@ -319,7 +319,8 @@ def explore(scenario: Scenario | str, strategy: str | Strategy = "portfolio", se
                     rep.failures.append(f)
                     if f.nondeterministic:
                         rep.notes.append(f"{v.check}: {f.nondeterministic}")
-                if on_progress is not None and time.perf_counter() - last_progress > 0.5:
+                if (on_progress is not None
+                        and time.perf_counter() - last_progress >= progress_interval):
                     last_progress = time.perf_counter()
                     _finish(rep, strat, hashes, statuses, t0)
                     on_progress(rep)
