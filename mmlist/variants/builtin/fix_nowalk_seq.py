@@ -59,11 +59,17 @@ def try_to_inc_max_seq(lv: lruvec, max_seq: int, sc: scan_control, can_swap: boo
     # If the hardware doesn't automatically set the accessed bit, fallback to
     # lru_gen_look_around(), which only clears the accessed bit in a handful of PTEs.
     if not full_scan and not arch_has_hw_pte_young():
-        success = _iterate_mm_list_nowalk(lv, max_seq)
-        if success:
-            inc_max_seq(lv, max_seq, can_swap)
-        rt.trace("aging_end", lruvec=lv, max_seq=max_seq, result=success, how="no_walk")
-        return success
+        if not _iterate_mm_list_nowalk(lv, max_seq):
+            # walkers are in this iteration: the last of them creates the generation
+            rt.trace("aging_end", lruvec=lv, max_seq=max_seq, result=False, how="no_walk")
+            return False
+        inc_max_seq(lv, max_seq, can_swap)
+        # upstream reaches the common tail (`done:`): either this sees any waiters or they
+        # will see updated max_seq
+        if wq_has_sleeper(lv.mm_state.wait):
+            wake_up_all(lv.mm_state.wait)
+        rt.trace("aging_end", lruvec=lv, max_seq=max_seq, result=True, how="no_walk")
+        return True
 
     walk = alloc_mm_walk()
     if walk is None:
