@@ -52,7 +52,7 @@ def _positive_int(text: str) -> int:
     return value
 
 
-STRATEGIES = ("portfolio", "random", "pct", "dfs")
+STRATEGIES = ("portfolio", "random", "pct", "dfs", "dfs-plain")
 
 
 def build_parser() -> argparse.ArgumentParser:
