@@ -86,3 +86,31 @@ def test_a_mutant_must_name_a_builtin_scenario(tmp_path):
                  "NEEDS_INTERLEAVING = False\n\ndef lru_gen_use_mm(mm):\n    pass\n")
     with pytest.raises(ValueError, match="SCENARIO"):
         load_variant(str(p))
+
+
+def test_a_patch_that_no_longer_matches_the_model_is_refused(tmp_path):
+    """PATCHES are applied to the model's current source: a stale one is a clear error."""
+    from mmlist.variants import load_variant
+    p = tmp_path / "stale_patch.py"
+    p.write_text('DESCRIPTION = "a stale patch"\n'
+                 'PATCHES = {"get_next_mm": [("    this line is not in the model", "pass")]}\n')
+    with pytest.raises(ValueError, match="update the patch"):
+        load_variant(str(p))
+
+
+def test_a_patch_rebuilds_the_function_from_the_current_model_source(tmp_path):
+    import inspect
+
+    from mmlist.model import mm_list
+    from mmlist.variants import load_variant
+    p = tmp_path / "tiny_patch.py"
+    p.write_text('DESCRIPTION = "no tail move"\n'
+                 'PATCHES = {"lru_gen_add_mm": [("            lv.mm_state.tail = '
+                 'lv.mm_state.tail.prev", "            pass  # MUTANT")]}\n')
+    v = load_variant(str(p))
+    fn = v.replacements["lru_gen_add_mm"]
+    assert fn.__globals__ is mm_list.lru_gen_add_mm.__globals__     # compiled in the model
+    with v.applied():
+        assert mm_list.lru_gen_add_mm is fn
+    assert mm_list.lru_gen_add_mm is not fn
+    assert "lv.mm_state.tail = lv.mm_state.tail.prev" in inspect.getsource(mm_list.lru_gen_add_mm)

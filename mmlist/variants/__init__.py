@@ -6,8 +6,11 @@ model functions, replace them for the duration of ``applied()``.
     with v.applied():
         world, specs = scenario.build(); ...
 
-A variant module must define ``DESCRIPTION`` (str). A *mutant* (a deliberately broken copy of a
-model function, the change marked ``# MUTANT:``) also defines ``EXPECTED_CHECK`` (the check that
+A variant module must define ``DESCRIPTION`` (str). Besides whole functions, it may give
+``PATCHES = {"function": [(old_text, new_text), ...]}``: each model function named is rebuilt
+from its *current* source with each ``old_text`` (which must occur exactly once) replaced, and
+compiled in its own module, so a one-line change never goes stale when the model evolves. A
+*mutant* (a deliberately broken model function, the change marked ``# MUTANT:``) also defines ``EXPECTED_CHECK`` (the check that
 should catch it), ``SCENARIO`` (a built-in scenario that exhibits it) and ``NEEDS_INTERLEAVING``
 (True when no sequential run of the scenario shows it). A function whose name starts with ``_``
 and names no model function is a private helper and replaces nothing; any other top-level
@@ -24,6 +27,8 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.util
+import inspect
+import textwrap
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,6 +103,26 @@ class VariantInfo:
     path: Path
 
 
+def _patched(variant: str, fname: str, edits: list[tuple[str, str]]) -> Any:
+    """The model function ``fname`` rebuilt from its current source with ``edits`` applied."""
+    orig = _originals(fname)
+    if orig is None:
+        raise ValueError(f"variant {variant}: PATCHES names {fname}(), which is not a function "
+                         f"of the model (modules {', '.join(MODEL_MODULES)})")
+    src = textwrap.dedent(inspect.getsource(orig))
+    for old, new in edits:
+        n = src.count(old)
+        if n != 1:
+            raise ValueError(f"variant {variant}: {fname}(): {old.strip()!r} occurs {n} times in "
+                             f"the model's current source, not once (update the patch)")
+        src = src.replace(old, new)
+    ns: dict[str, Any] = {}
+    exec(compile(src, f"<variant {variant}: {fname}>", "exec"), orig.__globals__, ns)
+    fn = ns[fname]
+    fn.__module__ = f"mmlist.variants._loaded.{variant}"
+    return fn
+
+
 def _builtin_path(name: str) -> Path | None:
     stem = name.replace("-", "_")
     for d in (BUILTIN_DIR, MUTANTS_DIR):
@@ -134,6 +159,11 @@ def load_variant(name_or_path: str | Path) -> Variant:
                 raise ValueError(f"variant {name}: {fname}() is not a function of the model "
                                  f"(modules {', '.join(MODEL_MODULES)})")
             replacements[fname] = obj
+    patches = getattr(module, "PATCHES", {}) or {}
+    for fname, edits in patches.items():
+        if fname in replacements:
+            raise ValueError(f"variant {name}: {fname}() is both defined and patched")
+        replacements[fname] = _patched(name, fname, edits)
     if not replacements:
         raise ValueError(f"variant {name}: {path.name} replaces no model function")
     expected = getattr(module, "EXPECTED_CHECK", None)

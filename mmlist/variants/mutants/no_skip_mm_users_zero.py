@@ -1,45 +1,17 @@
 """Mutant: should_skip_mm() ignores a failed mmget_not_zero(): walkers take mms that are going away
 
-A copy of ``should_skip_mm()`` from ``mmlist/model/mm_list.py`` with the change marked
-``# MUTANT:``.
+A one-line change to ``should_skip_mm()`` from ``mmlist/model/mm_list.py``,
+applied to the model's current source (the change is marked ``# MUTANT:``).
 """
-from mmlist.model.mm_list import *  # noqa: F401,F403  (the names the copied code uses)
-from mmlist.model.mm_list import rt  # noqa: F401
 
 DESCRIPTION = 'should_skip_mm() ignores a failed mmget_not_zero(): walkers take mms that are going away'
 EXPECTED_CHECK = 'walker_reference'
 SCENARIO = 'exit'
 NEEDS_INTERLEAVING = True
 
-
-def should_skip_mm(mm: mm_struct, walk: lru_gen_mm_walk) -> bool:
-    """``should_skip_mm()``: unused since the last walk on this node, too small, an OOM victim,
-    or going away. The ``rt.trace`` before each ``return True`` names the reason."""
-    from mmlist.model.fork import mmget_not_zero
-    size = 0
-    pgdat = memcg_.lruvec_pgdat(walk.lruvec)
-
-    if (not walk.full_scan and cpumask_empty(mm_cpumask(mm))
-            and not node_isset(pgdat.node_id, mm.lru_gen.nodes)):
-        rt.trace("skip", mm=mm, lruvec=walk.lruvec, reason="unused")
-        return True
-
-    for type_ in range(int(not walk.can_swap), ANON_AND_FILE):
-        size += (get_mm_counter(mm, MM_FILEPAGES) if type_ else
-                 get_mm_counter(mm, MM_ANONPAGES) + get_mm_counter(mm, MM_SHMEMPAGES))
-
-    if size < rt.world().config.MIN_LRU_BATCH:
-        rt.trace("skip", mm=mm, lruvec=walk.lruvec, reason="small")
-        return True
-
-    if mm_is_oom_victim(mm):
-        rt.trace("skip", mm=mm, lruvec=walk.lruvec, reason="oom_victim")
-        return True
-
-    if mmget_not_zero(mm) is None:  # MUTANT: was !mmget_not_zero(mm)
-        rt.trace("skip", mm=mm, lruvec=walk.lruvec, reason="mm_users==0")
-        return True
-
-    node_clear(pgdat.node_id, mm.lru_gen.nodes)
-
-    return False
+PATCHES = {
+    'should_skip_mm': [
+        ('    if not mmget_not_zero(mm):',
+         '    if mmget_not_zero(mm) is None:  # MUTANT: was !mmget_not_zero(mm)'),
+    ],
+}
