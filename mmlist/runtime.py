@@ -121,6 +121,9 @@ class Engine:
         raise NotImplementedError
 
 
+_DIRECT_ACTIONS = frozenset({LOCK, UNLOCK, WAIT_SCHEDULE, WAKE, CHOOSE})
+
+
 class DirectEngine(Engine):
     """Runs model code on the calling thread(s) with real ``threading`` primitives.
 
@@ -137,6 +140,10 @@ class DirectEngine(Engine):
         self._choose_lock = threading.Lock()
 
     def hook(self, op: int, obj: Any = None, arg: Any = None) -> Any:
+        if op not in _DIRECT_ACTIONS:           # the common case: nothing to do but notify
+            if self.listeners:
+                self._notify(getattr(_tls, "ctx", _setup_ctx), op, obj, arg)
+            return None
         ctx = getattr(_tls, "ctx", _setup_ctx)
         if op == LOCK:
             real = obj.real_lock()
