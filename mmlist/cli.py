@@ -258,11 +258,21 @@ COMMANDS = {"hunt": cmd_hunt, "check": cmd_check, "replay": cmd_replay,
 
 
 def main(argv: list[str] | None = None) -> int:
+    args = None
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.cmd](args)
     except UsageError as e:
         print(f"mmlist: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as e:                  # noqa: BLE001
+        # A user's variant that does not run (a NameError in a patch, say) is bad input; any
+        # other exception is a bug of mmlist and keeps its traceback.
+        user_code = getattr(args, "variant", None)
+        if not user_code:
+            raise
+        print(f"mmlist: error: variant {user_code} failed: {type(e).__name__}: {e}",
+              file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK

@@ -53,3 +53,28 @@ def test_python_dash_m_entry_point():
                           text=True, timeout=60)
     assert proc.returncode == 0
     assert "fork-migrate" in proc.stdout
+
+
+def test_a_variant_that_does_not_run_is_bad_input(capsys, tmp_path):
+    p = tmp_path / "typo.py"
+    p.write_text('DESCRIPTION = "typo"\n'
+                 'PATCHES = {"lru_gen_add_mm": [("    spin_lock(mm_list.lock)", '
+                 '"    spin_lok(mm_list.lock)")]}\n')
+    code, out, err = run(capsys, "check", "--scenario", "fork", "--variant", str(p),
+                         "--preemption-bound", "0", "--out", str(tmp_path))
+    assert code == 2
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1 and "NameError" in lines[0] and "spin_lok" in lines[0]
+
+
+def test_a_patch_may_use_any_kernel_primitive(capsys, tmp_path):
+    """spin_lock_irq is not imported by mm_list.py: a patch gets it from mmlist.kernel."""
+    p = tmp_path / "irq.py"
+    p.write_text('DESCRIPTION = "irq-safe mm_list lock in lru_gen_add_mm"\n'
+                 'PATCHES = {"lru_gen_add_mm": [\n'
+                 '    ("    spin_lock(mm_list.lock)", "    spin_lock_irq(mm_list.lock)"),\n'
+                 '    ("    spin_unlock(mm_list.lock)", "    spin_unlock_irq(mm_list.lock)")]}\n')
+    code, out, err = run(capsys, "check", "--scenario", "fork", "--variant", str(p),
+                         "--preemption-bound", "1", "--out", str(tmp_path))
+    assert code == 0, err
+    assert "passed" in out and "completed" in out

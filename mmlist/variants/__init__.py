@@ -116,14 +116,38 @@ def _patched(variant: str, fname: str, edits: list[tuple[str, str]]) -> Any:
             raise ValueError(f"variant {variant}: {fname}(): {old.strip()!r} occurs {n} times in "
                              f"the model's current source, not once (update the patch)")
         src = src.replace(old, new)
+    code = compile(src, f"<variant {variant}: {fname}>", "exec")
+    _provide_kernel_names(variant, fname, code, orig.__globals__)
     ns: dict[str, Any] = {}
-    exec(compile(src, f"<variant {variant}: {fname}>", "exec"), orig.__globals__, ns)
+    exec(code, orig.__globals__, ns)
     fn = ns[fname]
     fn.__module__ = f"mmlist.variants._loaded.{variant}"
     return fn
 
 
-def _builtin_path(name: str) -> Path | None:
+def _global_names(code: types.CodeType) -> set[str]:
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _global_names(const)
+    return names
+
+
+def _provide_kernel_names(variant: str, fname: str, code: types.CodeType,
+                          module_globals: dict[str, Any]) -> None:
+    """A patch may use any kernel primitive (``spin_lock_irq``...) even if the model module does
+    not import it: such names are added to the module from ``mmlist.kernel``. Attribute names
+    (``mm_state.head``) are in ``co_names`` too, so only names that ``mmlist.kernel`` defines are
+    added; an unknown global surfaces as a NameError when the patched code runs."""
+    import builtins
+
+    from .. import kernel
+    for name in _global_names(code):
+        if name in module_globals or hasattr(builtins, name):
+            continue
+        obj = getattr(kernel, name, None)
+        if obj is not None and not name.startswith("_"):
+            module_globals[name] = obj
     stem = name.replace("-", "_")
     for d in (BUILTIN_DIR, MUTANTS_DIR):
         p = d / f"{stem}.py"
