@@ -78,26 +78,26 @@ class _css_ref:
 # --- walkers: the three callers of the aging -----------------------------------------------------
 
 def kswapd(name: str = "kswapd0", nid: int = 0, rounds: int = 1) -> ThreadSpec:
-    def body(w: World) -> None:
+    def kswapd(w: World) -> None:
         sc = scan_control(priority=12)
         for _ in range(rounds):
             aging.lru_gen_age_node(w.nodes[nid], sc)
             w.aging_round_done()
-    return ThreadSpec(name, body, _by_comm(name), kind="walker",
+    return ThreadSpec(name, kswapd, _by_comm(name), kind="walker",
                       describe=f"kswapd on node {nid}, {rounds} round(s)")
 
 
 def direct_reclaim(name: str, memcg: str | None = None, nid: int = 0, rounds: int = 1,
                    priority: int = 0) -> ThreadSpec:
     """A task in direct reclaim; ``priority < DEF_PRIORITY - 2`` makes a non-last walker wait."""
-    def body(w: World) -> None:
+    def try_to_free_pages(w: World) -> None:
         lv = w.lruvec(memcg, nid)
         sc = scan_control(priority=priority)
         with _css_ref(lv.memcg):
             for _ in range(rounds):
                 aging.get_nr_to_scan(lv, sc, True)
                 w.aging_round_done()
-    return ThreadSpec(name, body, _by_comm(name), kind="walker",
+    return ThreadSpec(name, try_to_free_pages, _by_comm(name), kind="walker",
                       describe=f"direct reclaim of {memcg or 'root'}/node {nid}, "
                                f"priority {priority}, {rounds} round(s)")
 
@@ -105,7 +105,7 @@ def direct_reclaim(name: str, memcg: str | None = None, nid: int = 0, rounds: in
 def debugfs_aging(name: str, memcg: str | None = None, nid: int = 0, rounds: int = 1,
                   full_scan: bool = True) -> ThreadSpec:
     """``echo '+ memcg nid seq 1 full_scan' > /sys/kernel/debug/lru_gen`` (sc.priority is 0)."""
-    def body(w: World) -> None:
+    def lru_gen_seq_write(w: World) -> None:
         from .model.structs import lru_gen_mm_walk
         lv = w.lruvec(memcg, nid)
         sc = scan_control(priority=0)
@@ -122,7 +122,7 @@ def debugfs_aging(name: str, memcg: str | None = None, nid: int = 0, rounds: int
             memcontrol.mem_cgroup_put(lv.memcg)
             w.aging_round_done()
         task.reclaim_state.mm_walk = None
-    return ThreadSpec(name, body, _by_comm(name), kind="walker",
+    return ThreadSpec(name, lru_gen_seq_write, _by_comm(name), kind="walker",
                       describe=f"debugfs aging of {memcg or 'root'}/node {nid}"
                                f"{' full_scan' if full_scan else ''}, {rounds} round(s)")
 
@@ -130,7 +130,7 @@ def debugfs_aging(name: str, memcg: str | None = None, nid: int = 0, rounds: int
 def evictor(name: str, memcg: str | None, nid: int, mm_owner: str, region: int = 0,
             pte: int = 0) -> ThreadSpec:
     """Eviction's rmap walk finds a young PTE of ``mm_owner``'s mm: ``lru_gen_look_around``."""
-    def body(w: World) -> None:
+    def shrink_page_list(w: World) -> None:
         lv = w.lruvec(memcg, nid)
         owner = _by_comm(mm_owner)(w)
         mm = owner.__dict__["_mm"]
@@ -139,7 +139,7 @@ def evictor(name: str, memcg: str | None, nid: int, mm_owner: str, region: int =
                 note_read(mm, "freed")
             if mm is not None and not mm.freed:
                 aging.lru_gen_look_around(lv, mm, region, pte)
-    return ThreadSpec(name, body, _by_comm(name), kind="evictor",
+    return ThreadSpec(name, shrink_page_list, _by_comm(name), kind="evictor",
                       describe=f"rmap look-around on {mm_owner}'s mm")
 
 
@@ -148,7 +148,7 @@ def kworker(name: str = "kworker/u8:0") -> ThreadSpec:
     ``__mmput`` that ``mmput_async`` deferred) concurrently with everything else; it sleeps
     while the list is empty and exits once no walker is left to queue more. Put it last in a
     scenario's thread list."""
-    def body(w: World) -> None:
+    def worker_thread(w: World) -> None:
         from .kernel import wait_event
 
         def more() -> bool:
@@ -164,42 +164,42 @@ def kworker(name: str = "kworker/u8:0") -> ThreadSpec:
                 fn(arg)
             elif w.walkers_left <= 0:
                 return
-    return ThreadSpec(name, body, _by_comm(name), kind="kworker",
+    return ThreadSpec(name, worker_thread, _by_comm(name), kind="kworker",
                       describe="a kworker running system_wq (mmput_async's __mmput)")
 
 
 # --- life cycle -----------------------------------------------------------------------------------
 
 def forker(parent: str, clone_vm: bool = False) -> ThreadSpec:
-    def body(w: World) -> None:
+    def __do_sys_clone(w: World) -> None:
         fork.kernel_clone(rt.current_ctx().task, CLONE_VM if clone_vm else 0)
-    return ThreadSpec(f"fork({parent})", body, _by_comm(parent),
+    return ThreadSpec(f"fork({parent})", __do_sys_clone, _by_comm(parent),
                       describe=f"{parent} forks{' a thread (CLONE_VM)' if clone_vm else ''}")
 
 
 def execer(comm: str) -> ThreadSpec:
-    def body(w: World) -> None:
+    def do_execveat_common(w: World) -> None:
         exec_.do_execve()
-    return ThreadSpec(f"exec({comm})", body, _by_comm(comm), describe=f"{comm} execs")
+    return ThreadSpec(f"exec({comm})", do_execveat_common, _by_comm(comm), describe=f"{comm} execs")
 
 
 def exiter(comm: str) -> ThreadSpec:
-    def body(w: World) -> None:
+    def do_group_exit(w: World) -> None:
         exit_.do_exit()
-    return ThreadSpec(f"exit({comm})", body, _by_comm(comm), describe=f"{comm} exits")
+    return ThreadSpec(f"exit({comm})", do_group_exit, _by_comm(comm), describe=f"{comm} exits")
 
 
 def migrator(pid: int, dst: str, name: str | None = None, shell: str = "sh") -> ThreadSpec:
     """``echo pid > /sys/fs/cgroup/dst/cgroup.procs``, written by ``shell``."""
-    def body(w: World) -> None:
+    def cgroup_procs_write(w: World) -> None:
         memcontrol.cgroup_migrate(pid, w.memcg(dst))
-    return ThreadSpec(name or f"migrate({pid}->{dst})", body, _by_comm(shell),
+    return ThreadSpec(name or f"migrate({pid}->{dst})", cgroup_procs_write, _by_comm(shell),
                       describe=f"task#{pid} moves to {dst}")
 
 
 def cpu(cpu_id: int, switch_to: list[str], name: str | None = None) -> ThreadSpec:
     """A CPU that context-switches through ``switch_to`` (task names), starting from idle."""
-    def body(w: World) -> None:
+    def schedule(w: World) -> None:
         rq = w.runqueues[cpu_id]
         for comm in switch_to:
             nxt = _by_comm(comm)(w)
@@ -214,47 +214,47 @@ def cpu(cpu_id: int, switch_to: list[str], name: str | None = None) -> ThreadSpe
                 if not mm.mmap_exited:
                     note_write(mm.pgtables, "ptes")
                     mm.pgtables.touch(0)             # it runs and touches some memory
-    return ThreadSpec(name or f"cpu{cpu_id}", body, lambda w: w.runqueues[cpu_id].curr,
+    return ThreadSpec(name or f"cpu{cpu_id}", schedule, lambda w: w.runqueues[cpu_id].curr,
                       cpu=cpu_id, describe=f"CPU {cpu_id} switches to {', '.join(switch_to)}")
 
 
 def kthread_borrow(kthread: str, owner: str) -> ThreadSpec:
-    def body(w: World) -> None:
+    def kthread_worker_fn(w: World) -> None:
         mm = _by_comm(owner)(w).__dict__["_mm"]
         if mm is None or not fork.mmget_not_zero(mm):
             return
         sched.kthread_use_mm(mm)
         sched.kthread_unuse_mm(mm)
         fork.mmput(mm)
-    return ThreadSpec(f"use_mm({kthread})", body, _by_comm(kthread),
+    return ThreadSpec(f"use_mm({kthread})", kthread_worker_fn, _by_comm(kthread),
                       describe=f"{kthread} borrows {owner}'s mm")
 
 
 def memcg_rmdir(memcg: str) -> ThreadSpec:
     """``rmdir``: the memcg goes offline and drops its base reference; the css (and the seed's
     Bloom filters, in ``lru_gen_free_memcg``) is freed with the last reference."""
-    def body(w: World) -> None:
+    def cgroup_rmdir(w: World) -> None:
         m = w.memcg(memcg)
         note_write(m, "online")
         m.online = False
         rt.trace("memcg_offline", memcg=m)
         memcontrol.mem_cgroup_put(m)
-    return ThreadSpec(f"rmdir({memcg})", body, _by_comm("sh"), describe=f"rmdir {memcg}")
+    return ThreadSpec(f"rmdir({memcg})", cgroup_rmdir, _by_comm("sh"), describe=f"rmdir {memcg}")
 
 
 def memcg_mkdir(memcg: str) -> ThreadSpec:
-    def body(w: World) -> None:
+    def cgroup_mkdir(w: World) -> None:
         w.mem_cgroup_alloc(memcg)
-    return ThreadSpec(f"mkdir({memcg})", body, _by_comm("sh"), describe=f"mkdir {memcg}")
+    return ThreadSpec(f"mkdir({memcg})", cgroup_mkdir, _by_comm("sh"), describe=f"mkdir {memcg}")
 
 
 def sequence(name: str, task: str, *steps: ThreadSpec) -> ThreadSpec:
     """Several programs, one after another, on one thread running as ``task``."""
-    def body(w: World) -> None:
+    def run_in_sequence(w: World) -> None:
         ctx = rt.current_ctx()
         for step in steps:
             if step.task is not None:
                 ctx.task = step.task(w)
             step.body(w)
-    return ThreadSpec(name, body, _by_comm(task),
+    return ThreadSpec(name, run_in_sequence, _by_comm(task),
                       describe="; ".join(s.describe for s in steps))

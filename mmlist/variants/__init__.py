@@ -148,6 +148,9 @@ def _provide_kernel_names(variant: str, fname: str, code: types.CodeType,
         obj = getattr(kernel, name, None)
         if obj is not None and not name.startswith("_"):
             module_globals[name] = obj
+
+
+def _builtin_path(name: str) -> Path | None:
     stem = name.replace("-", "_")
     for d in (BUILTIN_DIR, MUTANTS_DIR):
         p = d / f"{stem}.py"
