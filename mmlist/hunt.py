@@ -65,8 +65,8 @@ class HuntReport:
             notes = []
             if r.completed:
                 notes.append("bounded search completed")
-            if r.pct_bound is not None:
-                notes.append(f"P(missed a depth-d bug) <= {r.pct_bound:.2g}")
+            if r.pct_bound is not None and r.pct_bound < 0.99:
+                notes.append(f"PCT: P(missed a depth-3 bug) <= {r.pct_bound:.2g}")
             if r.interrupted:
                 notes.append("interrupted")
             lines.append(f"{r.scenario:18} {r.strategy:10} {r.executions:10} {r.distinct:9} "

@@ -17,6 +17,7 @@ class Portfolio(Strategy):
         self.active = list(members)
         self.turn = -1
         self.cur: Strategy = members[0]
+        self._again = False
         self.wants_footprints = any(m.wants_footprints for m in members)
         self.exhaustive = any(m.exhaustive for m in members)
 
@@ -29,6 +30,14 @@ class Portfolio(Strategy):
         return all(m.exhaustive for m in self.active)
 
     def new_execution(self) -> bool:
+        if self._again and self.cur in self.active:
+            # A branch the reduction pruned costs almost nothing: it does not use up a turn.
+            self._again = False
+            if self.cur.new_execution():
+                return True
+            self.active.remove(self.cur)
+            self.turn -= 1
+        self._again = False
         while self.active:
             self.turn = (self.turn + 1) % len(self.active)
             m = self.active[self.turn]
@@ -47,6 +56,7 @@ class Portfolio(Strategy):
 
     def end_execution(self, execution: Any) -> None:
         self.cur.end_execution(execution)
+        self._again = getattr(execution, "status", None) == "pruned"
 
     def member(self, name: str) -> Strategy | None:
         return next((m for m in self.members if m.name == name), None)
