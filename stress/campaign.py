@@ -5,6 +5,11 @@ n machines split a campaign deterministically without coordination.
 """
 from __future__ import annotations
 
+import os as _os
+import sys as _sys
+
+_sys.path.insert(0, _os.path.join(_os.path.dirname(__file__), ".."))  # run from a checkout
+
 import argparse
 import glob
 import json

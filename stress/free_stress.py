@@ -1,6 +1,11 @@
 """Free-running stress: every built-in scenario on real threads, every check listening."""
 from __future__ import annotations
 
+import os as _os
+import sys as _sys
+
+_sys.path.insert(0, _os.path.join(_os.path.dirname(__file__), ".."))  # run from a checkout
+
 import argparse
 import sys
 import time
