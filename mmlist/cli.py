@@ -7,7 +7,6 @@ reproducer found so far.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import time

@@ -6,7 +6,7 @@ The builders below cover every caller of protocol.md sections 2 and 3.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from . import runtime as rt

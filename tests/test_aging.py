@@ -5,31 +5,14 @@ from __future__ import annotations
 
 import threading
 
-import numpy as np
 import pytest
 
 import mmlist.runtime as rt
 from mmlist.config import (MM_PMD_ADDED, MM_PMD_FOUND, MM_PMD_TOTAL, MM_PTE_OLD, MM_PTE_TOTAL,
-                           MM_PTE_YOUNG, Config)
-from mmlist.kernel.list import raw_iter
-from mmlist.model import World
+                           MM_PTE_YOUNG)
 from mmlist.model import aging, mm_list as M
 from mmlist.model.structs import lru_gen_mm_walk, scan_control
-
-
-def mkworld(**cfg) -> World:
-    base = dict(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64, PTRS_PER_PTE=16)
-    base.update(cfg)
-    return World(Config(**base))
-
-
-def raw(obj, name):
-    return obj.__dict__["_" + name]
-
-
-def as_current(task):
-    rt.current_ctx().task = task
-    return task
+from model_helpers import mkworld, raw, as_current
 
 
 def walk_for(lv, max_seq=None, full_scan=False, label="walk"):

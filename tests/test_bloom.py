@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 import mmlist.runtime as rt
-from mmlist.config import BLOOM_FILTER_SHIFT, NR_BLOOM_FILTERS, Config
+from mmlist.config import BLOOM_FILTER_SHIFT, NR_BLOOM_FILTERS
 from mmlist.kernel import hash_ptr, spin_lock, spin_unlock
-from mmlist.model import World
 from mmlist.model import mm_list as M
+from model_helpers import mkworld
 
 # Reference values computed in C with the kernel's expression (hash_ptr(item, 30) on 64-bit),
 # copied from /work/shared/data/hash_ptr_vectors.json.
@@ -37,10 +37,6 @@ _SHARED = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 M_BITS = 1 << BLOOM_FILTER_SHIFT
 K = 2
-
-
-def mkworld(**cfg) -> World:
-    return World(Config(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64, PTRS_PER_PTE=16, **cfg))
 
 
 @pytest.fixture

@@ -6,30 +6,14 @@ from __future__ import annotations
 import pytest
 
 import mmlist.runtime as rt
-from mmlist.config import Config
 from mmlist.kernel.list import raw_iter
-from mmlist.model import World
 from mmlist.model import exec as exec_, exit as exit_, fork, memcontrol, mm_list as M, sched
 from mmlist.model.structs import CLONE_VM, lru_gen_mm_walk
-
-
-def mkworld(**cfg) -> World:
-    base = dict(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64, PTRS_PER_PTE=16)
-    base.update(cfg)
-    return World(Config(**base))
-
-
-def raw(obj, name):
-    return obj.__dict__["_" + name]
+from model_helpers import mkworld, raw, as_current
 
 
 def fifo_mms(memcg):
     return [n.container for n in raw_iter(memcg.mm_list.fifo)]
-
-
-def as_current(task):
-    rt.current_ctx().task = task
-    return task
 
 
 @pytest.fixture

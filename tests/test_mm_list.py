@@ -5,27 +5,13 @@ from __future__ import annotations
 import pytest
 
 import mmlist.runtime as rt
-from mmlist.config import MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, NR_MM_STATS, Config
+from mmlist.config import MM_ANONPAGES, MM_FILEPAGES, MM_SHMEMPAGES, NR_MM_STATS
 from mmlist.kernel import nodes_clear, nodes_setall, spin_lock, spin_unlock
 from mmlist.kernel.list import raw_iter
-from mmlist.model import World
 from mmlist.model import fork, memcontrol, mm_list as M
 from mmlist.model.mm_types import lru_gen_init_mm, lru_gen_use_mm
-from mmlist.model.structs import lru_gen_mm_walk, lruvec
-
-
-def mkworld(**cfg) -> World:
-    base = dict(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64, PTRS_PER_PTE=16)
-    base.update(cfg)
-    return World(Config(**base))
-
-
-def raw(obj, name):
-    return obj.__dict__["_" + name]
-
-
-def set_raw(obj, name, value):
-    obj.__dict__["_" + name] = value
+from mmlist.model.structs import lru_gen_mm_walk
+from model_helpers import mkworld, raw, set_raw
 
 
 def fifo_mms(mm_list):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import runtime as rt
-from ..kernel import (READ_ONCE, WRITE_ONCE, VM_BUG_ON, atomic_dec_and_test, atomic_inc,
+from ..kernel import (READ_ONCE, VM_BUG_ON, atomic_dec_and_test, atomic_inc,
                       atomic_inc_not_zero, atomic_read, might_sleep, mutex_lock, mutex_unlock)
 from . import mm_list
 from .memcontrol import css_get, task_lock, task_unlock

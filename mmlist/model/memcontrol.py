@@ -7,7 +7,7 @@ from ..kernel.bug import KASAN_use_after_free
 from ..kernel.fields import note_read, note_write
 from ..kernel import (VM_BUG_ON, READ_ONCE, WRITE_ONCE, atomic_dec_and_test, atomic_inc,
                       atomic_inc_not_zero, rcu_read_lock, rcu_read_unlock, spin_lock,
-                      spin_unlock, might_sleep, mutex_lock, mutex_unlock)
+                      spin_unlock, mutex_lock, mutex_unlock)
 from . import mm_list as _mm_list
 from .structs import PF_EXITING, lruvec, mem_cgroup, mm_struct, pglist_data, task_struct
 
