@@ -17,27 +17,20 @@ if _ROOT not in sys.path:          # `pytest` run without `pip install -e .`
     sys.path.insert(0, _ROOT)
 
 import mmlist.runtime as rt  # noqa: E402
+from model_helpers import reset_setup_ctx
 
 
-def _reset_setup_ctx() -> None:
-    ctx = rt.current_ctx()
-    ctx.task = None
-    ctx.irqs_disabled = False
-    ctx.preempt_count = 0
-    ctx.rcu_depth = 0
-    ctx.locks_held.clear()
-    ctx.waiting_on = None
 
 
 @pytest.fixture(autouse=True)
 def _clean_runtime():
     rt.install(None)
     rt.set_world(None)
-    _reset_setup_ctx()
+    reset_setup_ctx()
     yield
     rt.install(None)
     rt.set_world(None)
-    _reset_setup_ctx()
+    reset_setup_ctx()
 
 
 class Recorder:

@@ -24,6 +24,17 @@ def set_raw(obj: Any, name: str, value: Any) -> None:
     obj.__dict__["_" + name] = value
 
 
+def reset_setup_ctx() -> None:
+    """Put the set-up context back as a fresh one: no task, IRQs on, no lock held."""
+    ctx = rt.current_ctx()
+    ctx.task = None
+    ctx.irqs_disabled = False
+    ctx.preempt_count = 0
+    ctx.rcu_depth = 0
+    ctx.locks_held.clear()
+    ctx.waiting_on = None
+
+
 def as_current(task: Any) -> Any:
     """Make ``task`` the ``current`` of the calling (set-up) context."""
     rt.current_ctx().task = task

@@ -21,6 +21,7 @@ from mmlist.model import World
 from mmlist.model import aging, exec as exec_, exit as exit_, fork, memcontrol, sched
 from mmlist.model import mm_list as M
 from mmlist.model.structs import CLONE_VM, lru_gen_mm_walk
+from model_helpers import reset_setup_ctx
 
 MAX_TASKS = 8
 MEMCGS = ("A", "B")
@@ -28,15 +29,6 @@ MEMCGS = ("A", "B")
 
 def raw(obj, name):
     return obj.__dict__["_" + name]
-
-
-def _reset_ctx():
-    ctx = rt.current_ctx()
-    ctx.task = None
-    ctx.irqs_disabled = False
-    ctx.preempt_count = 0
-    ctx.rcu_depth = 0
-    ctx.locks_held.clear()
 
 
 class Walker:
@@ -55,7 +47,7 @@ class Walker:
 class MMListMachine(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
-        _reset_ctx()
+        reset_setup_ctx()
         self.reports: list = []
         rt.install(rt.DirectEngine([self._listen]))
         self.w = w = World(Config(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64, PTRS_PER_PTE=16,
@@ -75,7 +67,7 @@ class MMListMachine(RuleBasedStateMachine):
     def teardown(self):
         rt.install(None)
         rt.set_world(None)
-        _reset_ctx()
+        reset_setup_ctx()
 
     def _listen(self, ctx, op, obj, arg):
         if op == rt.REPORT:

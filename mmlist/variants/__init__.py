@@ -9,7 +9,8 @@ model functions, replace them for the duration of ``applied()``.
 A variant module must define ``DESCRIPTION`` (str). Besides whole functions, it may give
 ``PATCHES = {"function": [(old_text, new_text), ...]}``: each model function named is rebuilt
 from its *current* source with each ``old_text`` (which must occur exactly once) replaced, and
-compiled in its own module, so a one-line change never goes stale when the model evolves. A
+compiled in its own module, so a one-line change never goes stale when the model evolves; the
+module's private ``_helpers`` are visible to patched code while the variant is applied. A
 *mutant* (a deliberately broken model function, the change marked ``# MUTANT:``) also defines ``EXPECTED_CHECK`` (the check that
 should catch it), ``SCENARIO`` (a built-in scenario that exhibits it) and ``NEEDS_INTERLEAVING``
 (True when no sequential run of the scenario shows it). A function whose name starts with ``_``
@@ -70,6 +71,8 @@ class Variant:
     scenario: str | None = None
     needs_interleaving: bool = False
     kind: str = "variant"
+    #: the variant's private ``_helpers``: visible to its patched functions while applied
+    helpers: dict[str, Any] = field(default_factory=dict)
     _patched: list = field(default_factory=list, repr=False)
 
     @property
@@ -80,6 +83,7 @@ class Variant:
     def applied(self) -> Iterator["Variant"]:
         """Patch every model module whose global of each replaced name is the original."""
         patched: list[tuple[types.ModuleType, str, Any]] = []
+        added: list[tuple[types.ModuleType, str]] = []
         try:
             for fname, new in self.replacements.items():
                 orig = _originals(fname)
@@ -87,10 +91,17 @@ class Variant:
                     if mod.__dict__.get(fname) is orig:
                         patched.append((mod, fname, orig))
                         setattr(mod, fname, new)
+                home = new.__globals__
+                for hname, helper in self.helpers.items():
+                    if hname not in home:       # a patched function runs in its model module
+                        home[hname] = helper
+                        added.append((home, hname))
             yield self
         finally:
             for mod, fname, orig in reversed(patched):
                 setattr(mod, fname, orig)
+            for home, hname in added:
+                home.pop(hname, None)
 
 
 @dataclass
@@ -178,10 +189,12 @@ def load_variant(name_or_path: str | Path) -> Variant:
     if not isinstance(desc, str) or not desc:
         raise ValueError(f"variant {name}: {path.name} must define DESCRIPTION (a str)")
     replacements = {}
+    helpers: dict[str, Any] = {}
     for fname, obj in vars(module).items():
         if isinstance(obj, types.FunctionType) and obj.__module__ == modname:
             if fname.startswith("_") and _originals(fname) is None:
-                continue                        # a private helper (``__mmput`` is not one)
+                helpers[fname] = obj            # a private helper (``__mmput`` is not one)
+                continue
             if _originals(fname) is None:
                 raise ValueError(f"variant {name}: {fname}() is not a function of the model "
                                  f"(modules {', '.join(MODEL_MODULES)})")
@@ -203,7 +216,8 @@ def load_variant(name_or_path: str | Path) -> Variant:
         if not isinstance(needs, bool):
             raise ValueError(f"mutant {name}: NEEDS_INTERLEAVING must be a bool")
     return Variant(name=name, path=path, module=module, description=desc,
-                   replacements=replacements, expected_check=expected, scenario=scenario,
+                   replacements=replacements, helpers=helpers, expected_check=expected,
+                   scenario=scenario,
                    needs_interleaving=bool(needs),
                    kind="mutant" if expected is not None else "variant")
 
