@@ -223,6 +223,38 @@ def trace(name: str, **facts: Any) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
+# Coverage points (``mmlist.coverage``): which branches of the protocol a search reached.
+# ---------------------------------------------------------------------------------------------
+#: The active recorder (``mmlist.coverage.Coverage``) or None. Set only by
+#: ``mmlist.coverage.recording()``.
+_coverage: Any = None
+
+
+def cover(point: str) -> None:
+    """Model code reached the branch ``point`` (a name of ``mmlist.coverage.POINTS``).
+
+    Not an operation: it never goes through ``hook`` (no scheduling point, nothing a checker,
+    a footprint or a replay sees), so a model with coverage marks runs the same schedules as
+    one without. Off (no recorder active), it costs one global load. Model threads are real
+    threads: ``set.add`` is atomic under the GIL. Points reached in the set-up context (a
+    scenario building its World) are kept apart from those of the model threads.
+    """
+    rec = _coverage
+    if rec is None:
+        return
+    if getattr(_tls, "ctx", _setup_ctx) is _setup_ctx:
+        rec.setup.add(point)
+    else:
+        rec.hit.add(point)
+
+
+def covering() -> bool:
+    """True while a coverage recorder is active: model code guards with it the few points that
+    need extra state (read raw, never through the hook) to tell their branch."""
+    return _coverage is not None
+
+
+# ---------------------------------------------------------------------------------------------
 # The world the model runs in (the kernel's globals): set by the scenario.
 # ---------------------------------------------------------------------------------------------
 _world: Any = None

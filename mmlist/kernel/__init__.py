@@ -20,5 +20,6 @@ from .bitops import (bitmap, bitmap_zalloc, bitmap_free, bitmap_clear, set_bit, 
                      cpumask_clear_cpu)
 from .atomic import atomic_t, atomic_read, atomic_inc, atomic_inc_not_zero, atomic_dec_and_test
 from .hash import GOLDEN_RATIO_64, hash_64, hash_ptr
+from ..runtime import cover, covering
 from .bug import (BUG_ON, BUILD_BUG_ON, KASAN_use_after_free, VM_BUG_ON, VM_BUG_ON_MM, VM_WARN_ON, WARN_ON_ONCE,
                   lockdep_assert_held)

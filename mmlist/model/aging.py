@@ -9,9 +9,10 @@ import numpy as np
 from .. import runtime as rt
 from ..config import (DEF_PRIORITY, MIN_NR_GENS, MM_PMD_ADDED, MM_PMD_FOUND, MM_PMD_TOTAL,
                       MM_PTE_OLD, MM_PTE_TOTAL, MM_PTE_YOUNG)
-from ..kernel import (READ_ONCE, VM_BUG_ON, cond_resched, current, down_read_trylock, might_sleep,
-                      rcu_read_lock, rcu_read_unlock, smp_store_release, spin_lock_irq,
-                      spin_unlock_irq, up_read, wait_event_killable, wake_up_all, wq_has_sleeper)
+from ..kernel import (READ_ONCE, VM_BUG_ON, cond_resched, cover, current, down_read_trylock,
+                      might_sleep, rcu_read_lock, rcu_read_unlock, smp_store_release,
+                      spin_lock_irq, spin_unlock_irq, up_read, wait_event_killable, wake_up_all,
+                      wq_has_sleeper)
 from . import memcontrol as memcg_
 from ..kernel.fields import note_read, note_write
 from .mm_list import get_next_mm, mm_is_oom_victim, set_bloom_filter, test_bloom_filter
@@ -56,10 +57,12 @@ def inc_max_seq(lv: lruvec, max_seq: int, can_swap: bool = True) -> None:
     VM_BUG_ON(not seq_is_valid(lv), "!seq_is_valid(lruvec)")
 
     if max_seq != lrugen.max_seq:
+        cover("inc_max_seq:raced")
         rt.trace("inc_max_seq", lruvec=lv, max_seq=max_seq, done=False)
         spin_unlock_irq(lv.lru_lock)        # goto unlock
         return
 
+    cover("inc_max_seq:new-generation")
     inc_min_seq(lv)
     # make sure preceding modifications appear
     smp_store_release(lrugen, "max_seq", lrugen.max_seq + 1)
@@ -72,11 +75,14 @@ def alloc_mm_walk() -> lru_gen_mm_walk | None:
     """``alloc_mm_walk()``: kswapd's preallocated walk, or a kzalloc that may fail."""
     task = current()
     if task.reclaim_state is not None and task.reclaim_state.mm_walk is not None:
+        cover("alloc_mm_walk:lent-walk")
         return task.reclaim_state.mm_walk
     might_sleep()                           # kvzalloc(..., GFP_KERNEL)
     if rt.world().config.mm_walk_alloc_may_fail and rt.choose(2):
+        cover("alloc_mm_walk:failed")
         rt.trace("alloc_fail", what="mm_walk")
         return None
+    cover("alloc_mm_walk:allocated")
     return lru_gen_mm_walk(f"{task.label}.mm_walk")
 
 
@@ -94,6 +100,8 @@ def try_to_inc_max_seq(lv: lruvec, max_seq: int, sc: scan_control, can_swap: boo
     VM_BUG_ON(max_seq > READ_ONCE(lrugen, "max_seq"), "max_seq > READ_ONCE(lrugen->max_seq)")
     rt.trace("aging_start", lruvec=lv, max_seq=max_seq, full_scan=full_scan)
 
+    if not full_scan and not arch_has_hw_pte_young():
+        cover("try_to_inc_max_seq:no-walk")     # apart: fix-nowalk-seq patches the block below
     # If the hardware doesn't automatically set the accessed bit, fallback to
     # lru_gen_look_around(), which only clears the accessed bit in a handful of PTEs.
     if not full_scan and not arch_has_hw_pte_young():
@@ -103,6 +111,7 @@ def try_to_inc_max_seq(lv: lruvec, max_seq: int, sc: scan_control, can_swap: boo
 
     walk = alloc_mm_walk()
     if walk is None:
+        cover("try_to_inc_max_seq:walk-alloc-failed")
         rt.trace("aging_end", lruvec=lv, max_seq=max_seq, result=False, how="no_walk")
         return False
 
@@ -124,18 +133,29 @@ def try_to_inc_max_seq(lv: lruvec, max_seq: int, sc: scan_control, can_swap: boo
 
     if not last:
         if not current_is_kswapd() and sc.priority < DEF_PRIORITY - 2:
+            cover("try_to_inc_max_seq:wait")
             wait_event_killable(lv.mm_state.wait,
                                 lambda: max_seq < READ_ONCE(lrugen, "max_seq"))
+        elif current_is_kswapd():
+            cover("try_to_inc_max_seq:no-wait-kswapd")
+        else:
+            cover("try_to_inc_max_seq:no-wait-priority")
 
         result = max_seq < READ_ONCE(lrugen, "max_seq")
+        if result:
+            cover("try_to_inc_max_seq:not-last-seq-advanced")
+        else:
+            cover("try_to_inc_max_seq:not-last-seq-not-advanced")
         rt.trace("aging_end", lruvec=lv, max_seq=max_seq, result=result, how="not_last")
         return result
 
+    cover("try_to_inc_max_seq:last-walker")
     VM_BUG_ON(max_seq != READ_ONCE(lrugen, "max_seq"), "max_seq != READ_ONCE(lrugen->max_seq)")
 
     inc_max_seq(lv, max_seq, can_swap)
     # either this sees any waiters or they will see updated max_seq
     if wq_has_sleeper(lv.mm_state.wait):
+        cover("try_to_inc_max_seq:wake-waiters")
         wake_up_all(lv.mm_state.wait)
 
     rt.trace("aging_end", lruvec=lv, max_seq=max_seq, result=True, how="last")
@@ -196,6 +216,8 @@ def walk_pmd_range(lv: lruvec, mm: mm_struct, region: int, walk: lru_gen_mm_walk
     pmd = mm.pgtables.pmd_entry(region)
     walk.mm_stats[MM_PMD_TOTAL] += 1
 
+    if walk.full_scan:
+        cover("walk_pmd_range:full-scan")       # every PMD, the Bloom filter not asked
     if not walk.full_scan and not test_bloom_filter(walk.lruvec, walk.max_seq, pmd):
         return
 
@@ -248,11 +270,16 @@ def walk_mm(lv: lruvec, mm: mm_struct, walk: lru_gen_mm_walk) -> None:
             if mmap_read_trylock(mm):
                 note_read(mm, "mmap_exited")
                 if mm.mmap_exited:
+                    cover("walk_mm:page-tables-gone")
                     rt.trace("walk_freed_mm", lruvec=lv, mm=mm)   # use-after-free in the C
                     err = 0
                 else:
                     err = walk_page_range(lv, mm, walk.next_addr, walk)
                 up_read(mm.mmap_lock)
+            else:
+                cover("walk_mm:mmap-trylock-failed")
+        else:
+            cover("walk_mm:memcg-moving-charges")
         rcu_read_unlock()
 
         if walk.batched:
@@ -262,7 +289,10 @@ def walk_mm(lv: lruvec, mm: mm_struct, walk: lru_gen_mm_walk) -> None:
 
         cond_resched()
         if not (err == -EAGAIN and walk.next_addr and not mm_is_oom_victim(mm)):
+            if err == -EAGAIN and walk.next_addr:
+                cover("walk_mm:oom-victim-stop")    # more to walk, but the OOM killer has it
             break
+        cover("walk_mm:next-chunk")
 
     rt.trace("mm_stats", lruvec=lv, mm=mm, walk=walk, stats=tuple(walk.mm_stats))
 
@@ -304,6 +334,7 @@ def lru_gen_look_around(lv: lruvec, mm: mm_struct, region: int, pte: int) -> Non
         spin_unlock_irq(lv.lru_lock)
 
     if suitable_to_scan(hi - lo, young):
+        cover("lru_gen_look_around:report-dense")
         set_bloom_filter(lv, max_seq, pt.pmd_entry(region))
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import runtime as rt
-from ..kernel import BUG_ON, current, local_irq_disable, local_irq_enable
+from ..kernel import BUG_ON, cover, current, local_irq_disable, local_irq_enable
 from . import mm_list
 from .exit import mm_update_next_owner
 from .fork import mm_alloc, mmdrop, mmput
@@ -23,6 +23,7 @@ def exec_mmap(mm: mm_struct) -> int:
     # membarrier_exec_mmap(mm)
 
     local_irq_disable()
+    cover("exec_mmap:add-irqs-off")
     active_mm = tsk.active_mm
     tsk.active_mm = mm
     tsk.mm = mm
@@ -31,10 +32,12 @@ def exec_mmap(mm: mm_struct) -> int:
     # updated, which could cause problems for lazy tlb mm refcounting when these are updated
     # by context switches. Not all architectures can handle irqs off over activate_mm yet.
     if not cfg.CONFIG_ARCH_WANT_IRQS_OFF_ACTIVATE_MM:
+        cover("exec_mmap:use-mm-irqs-on")
         local_irq_enable()
     activate_mm(active_mm, mm)
     lru_gen_use_mm(mm)
     if cfg.CONFIG_ARCH_WANT_IRQS_OFF_ACTIVATE_MM:
+        cover("exec_mmap:use-mm-irqs-off")
         local_irq_enable()
     task_unlock(tsk)
     if old_mm is not None:

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from .. import runtime as rt
-from ..kernel import (WRITE_ONCE, atomic_read, cpumask_clear_cpu, current, local_irq_disable,
-                      local_irq_enable, mutex_lock, mutex_unlock)
+from ..kernel import (WRITE_ONCE, atomic_read, cover, covering, cpumask_clear_cpu, current,
+                      local_irq_disable, local_irq_enable, mutex_lock, mutex_unlock)
 from . import mm_list
 from .fork import mmdrop, mmgrab, mmput
 from .memcontrol import task_lock, task_unlock
@@ -22,8 +22,10 @@ def mm_update_next_owner(mm: mm_struct) -> None:
 
     while True:                                      # retry:
         if mm.owner is not p:
+            cover("mm_update_next_owner:not-owner")
             return
         if atomic_read(mm.mm_users) <= 1:
+            cover("mm_update_next_owner:last-user")
             WRITE_ONCE(mm, "owner", None)
             return
 
@@ -37,15 +39,22 @@ def mm_update_next_owner(mm: mm_struct) -> None:
                 c = t
                 break
         if c is None:
+            cover("mm_update_next_owner:no-other-user")
             WRITE_ONCE(mm, "owner", None)
             return
         # assign_new_owner:
         task_lock(c)
         # Delay read_unlock() till we have the task_lock() to ensure that c does not slip away.
         if c.mm is not mm:
+            cover("mm_update_next_owner:retry")
             task_unlock(c)
             continue                                 # goto retry
         WRITE_ONCE(mm, "owner", c)
+        if covering():                               # raw reads: no operation
+            if c.__dict__["_memcg"] is mm.lru_gen.__dict__["_memcg"]:
+                cover("mm_update_next_owner:new-owner-same-memcg")
+            else:
+                cover("mm_update_next_owner:new-owner-other-memcg")
         rt.trace("new_owner", mm=mm, owner=c)
         mm_list.lru_gen_migrate_mm(mm)
         task_unlock(c)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from .. import runtime as rt
 from ..kernel import (READ_ONCE, VM_BUG_ON, atomic_dec_and_test, atomic_inc,
-                      atomic_inc_not_zero, atomic_read, might_sleep, mutex_lock, mutex_unlock)
+                      atomic_inc_not_zero, atomic_read, cover, covering, might_sleep, mutex_lock,
+                      mutex_unlock)
 from . import mm_list
 from .memcontrol import css_get, task_lock, task_unlock
 from ..kernel.fields import note_write
@@ -69,6 +70,7 @@ def mmput_async(mm: mm_struct) -> None:
     """
     rt.trace("mmput", mm=mm, async_=True)
     if atomic_dec_and_test(mm.mm_users):
+        cover("mmput_async:last-reference")
         rt.world().queue_work(__mmput, mm)
 
 
@@ -135,8 +137,13 @@ def kernel_clone(parent: task_struct, clone_flags: int = 0) -> task_struct:
     if not (clone_flags & CLONE_VM):
         # lock the task to synchronize with memcg migration
         task_lock(p)
+        if covering() and p.__dict__["_memcg"] is not parent.__dict__["_memcg"]:
+            cover("kernel_clone:child-moved-before-add")   # raw reads: no operation
+        cover("kernel_clone:add-child-mm")
         mm_list.lru_gen_add_mm(p.mm)
         task_unlock(p)
+    else:
+        cover("kernel_clone:clone-vm")
 
     wake_up_new_task(p)
     return p

@@ -6,7 +6,7 @@ from .. import runtime as rt
 from ..kernel.bug import KASAN_use_after_free
 from ..kernel.fields import note_read, note_write
 from ..kernel import (VM_BUG_ON, READ_ONCE, WRITE_ONCE, atomic_dec_and_test, atomic_inc,
-                      atomic_inc_not_zero, rcu_read_lock, rcu_read_unlock, spin_lock,
+                      atomic_inc_not_zero, cover, rcu_read_lock, rcu_read_unlock, spin_lock,
                       spin_unlock, mutex_lock, mutex_unlock)
 from . import mm_list as _mm_list
 from .structs import PF_EXITING, lruvec, mem_cgroup, mm_struct, pglist_data, task_struct
@@ -130,7 +130,12 @@ def mem_cgroup_attach(task: task_struct) -> None:
     _task_lock(task)
     mm = task.mm
     if mm is not None and mm.owner is task:
+        cover("mem_cgroup_attach:owner")
         _mm_list.lru_gen_migrate_mm(mm)
+    elif mm is not None:
+        cover("mem_cgroup_attach:not-owner")    # a thread moved alone: its mm stays
+    else:
+        cover("mem_cgroup_attach:no-mm")
     _task_unlock(task)
 
 
@@ -148,11 +153,13 @@ def cgroup_migrate(pid: int, dst: mem_cgroup) -> int:
     task = w.find_task_by_pid(pid)
     if task is None or task.exited or task.flags & PF_EXITING:
         # cgroup_migrate_add_task() skips an exiting task
+        cover("cgroup_migrate:task-gone")
         mutex_unlock(w.cgroup_threadgroup_rwsem)
         rt.trace("cgroup_migrate", pid=pid, dst=dst, result="ESRCH")
         return -3                   # -ESRCH
     src = READ_ONCE(task, "memcg")
     if src is dst:
+        cover("cgroup_migrate:same-memcg")
         mutex_unlock(w.cgroup_threadgroup_rwsem)
         return 0
     css_get(dst)
