@@ -135,3 +135,20 @@ def test_keyboard_interrupt_returns_the_report_so_far(monkeypatch):
     assert r.interrupted and r.verdict == "inconclusive"
     assert 0 < r.executions < 100
     assert threading.active_count() == base
+
+
+def test_outcome_is_computed_on_request_and_is_deterministic():
+    from mmlist.sched.strategies.replay import Replay
+    strat = RandomWalk(5)
+    with WorkerPool() as pool:
+        s = Session(pool)
+        strat.new_execution()
+        ex = s.run(get("fork-migrate"), strat, RunConfig())
+        assert ex.outcome is None                       # normal runs pay nothing for it
+        outs = [s.run(get("fork-migrate"), Replay(ex.decisions), RunConfig(), outcome=True)
+                for _ in range(2)]
+    a, b = (o.outcome for o in outs)
+    assert a == b and hash(a) == hash(b)
+    state, checks = a
+    assert isinstance(state, str) and len(state) == 64
+    assert checks == frozenset((v.check, v.function, v.condition) for v in ex.violations)

@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator
 from .. import runtime as rt
 from ..config import MM_ANONPAGES, Config
 from ..kernel import mutex, wait_queue_head, wake_up_all
-from ..kernel.fields import note_write
+from ..kernel.fields import note_read, note_write
 from .pagetable import PageTables
 from .structs import (PF_KSWAPD, PF_KTHREAD, lru_gen_mm_list, lruvec, mem_cgroup,
                       mem_cgroup_per_node, mm_struct, pglist_data, reclaim_state, task_struct)
@@ -156,6 +156,10 @@ class World:
         mm = mm_struct(self, self._next_mm, nr_regions or (like.nr_regions if like else 4))
         self._next_mm += 1
         if like is not None and like.pgtables is not None:
+            # dup_mmap() copies the parent's page tables while reclaim may be clearing their
+            # accessed bits: a read of shared state, so the hook must see it (the reductions
+            # of the bounded search depend on every shared access being in a footprint)
+            note_read(like.pgtables, "ptes")
             pt = PageTables(mm.nr_regions, cfg.PTRS_PER_PTE, 0, 0, mm.pgd)
             pt.present[:] = like.pgtables.present
             pt.young[:] = like.pgtables.young

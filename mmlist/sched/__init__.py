@@ -11,14 +11,16 @@ strategies, replay, shrinking and the counterexample table.
 
 Pieces: ``controller`` (the engine: one model thread runs at a time, switches only at the
 runtime's scheduling points), ``strategies`` (random walk, PCT, preemption-bounded DFS with
-sleep sets, replay, a portfolio; one small file each), ``explore`` (the search loop and verdict),
+trace caching, unbounded DFS with sleep sets, replay, a portfolio; one small file each), ``explore`` (the search loop and verdict),
 ``shrink``, ``table``, ``replayfile``.
 
 Limits, stated plainly: sequentially consistent memory only (no weak-memory reordering); the
 reduction is sound only for effects that go through the runtime hook (shared state the model
-touches without a hook is invisible to it: see the notes in ``decisions.py``); combining sleep
-sets with a preemption bound can drop an interleaving the plain bounded search would visit (see
-``strategies/dfs.py``); random and PCT sample, they never prove absence.
+touches without a hook is invisible to it: see the notes in ``decisions.py``); the bounded
+search's reduction (trace caching) is sound for its bound, and ``tests/test_outcome_sets.py``
+compares its outcome sets with the plain search's on every built-in scenario (see
+``strategies/dfs.py``); sleep sets are used only without a bound; random and PCT sample, they
+never prove absence, so their verdict is never "passed".
 """
 from .controller import Controller, Execution, WorkerPool
 from .decisions import Decision

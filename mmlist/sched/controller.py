@@ -23,7 +23,7 @@ import _thread
 import sys
 import threading
 import traceback
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .. import runtime as rt
@@ -143,7 +143,14 @@ class Execution:
 
     ``status``: ``finished`` (every thread ended), ``violation`` (cut at the first violation),
     ``deadlock``, ``liveness``, ``step_budget`` (cut off: inconclusive), ``pruned`` (the
-    strategy gave up: a sleep-set-blocked DFS branch), ``diverged`` (a replay left its file).
+    strategy gave up: a branch the reduction prunes, or a DFS prefix that did not replay),
+    ``diverged`` (a replay left its file).
+
+    ``outcome`` (only when ``Controller.run(..., outcome=True)``, never for a pruned run): a
+    hashable digest of what the execution came to, ``(state, checks)``: ``state`` is a sha256
+    of the whole final World (every object reachable from it, by label, see ``state_digest``),
+    the execution's status and each thread's outcome; ``checks`` the frozenset of
+    ``(check, function, condition)`` of its violations.
     """
 
     status: str
@@ -157,7 +164,10 @@ class Execution:
     events: list[Event] | None = None
     final_state: str = ""
     interrupted: bool = False
+    #: races the race check's allowlist judged intended (``CheckSuite.benign``): shown, counted
+    benign: list = field(default_factory=list)
     divergence: str | None = None
+    outcome: Any = None
 
     @property
     def failed(self) -> bool:
@@ -191,9 +201,12 @@ class Controller(rt.Engine):
     def run(self, world: Any, specs: list, source: Any, suite: Any, *, structural: bool = True,
             fair: bool = False, step_budget: int = 5000, record: int = 0,
             footprints: bool = False,
-            stop_on_violation: bool | tuple[str, str | None] = False) -> Execution:
+            stop_on_violation: bool | tuple[str, str | None] = False,
+            outcome: bool = False) -> Execution:
         """One execution of ``specs`` in ``world``. ``stop_on_violation``: cut the execution
-        at the first violation (True) or at the first one with this ``(check, function)``."""
+        at the first violation (True) or at the first one with this ``(check, function)``.
+        ``outcome``: compute ``Execution.outcome`` (a walk of the final World: off by
+        default, it costs about as much as a short execution)."""
         self.world = world
         self.source = source
         self.suite = suite
@@ -256,13 +269,22 @@ class Controller(rt.Engine):
             self.engine_violations.append(_model_error("check suite", "at_end"))
         violations = list(suite.violations) + self.engine_violations
         final_state = self._snapshot() if record >= 2 else ""
+        outcomes = {t.name: t.outcome for t in self.threads}
+        digest = None
+        if outcome and status != "pruned":
+            self._snapshotting = True
+            try:
+                digest = (state_digest(world, (status, sorted(outcomes.items()))),
+                          frozenset((v.check, v.function, v.condition) for v in violations))
+            finally:
+                self._snapshotting = False
         ex = Execution(status=status, decisions=[self._decision(d) for d in self.decisions],
                        violations=violations, steps=self.steps, preemptions=self.preemptions,
-                       threads=[t.name for t in self.threads],
-                       outcomes={t.name: t.outcome for t in self.threads},
+                       threads=[t.name for t in self.threads], outcomes=outcomes,
                        trail_hash=hash(tuple(self.trail)), events=self.events,
                        final_state=final_state, interrupted=interrupted,
-                       divergence=self.divergence)
+                       divergence=self.divergence, outcome=digest,
+                       benign=list(getattr(suite, "benign", None) or ()))
         for t in self.threads:
             t.ctx.engine_data = None
         self.threads = []
@@ -384,6 +406,10 @@ class Controller(rt.Engine):
     def _choose(self, ctx: rt.ThreadCtx, obj: Any, n: int) -> int:
         t = ctx.engine_data
         value = self.source.choose(n, self)
+        if value is None and self.divergence is None:
+            # The strategy gave up (a DFS prefix that did not replay): pruned, not judged.
+            t.pending = (rt.YIELD, None, None)
+            self._end(t, "pruned")
         if value is None or not 0 <= value < n:
             self.divergence = self.divergence or f"CHOOSE of {t.name}: no valid answer ({value})"
             t.pending = (rt.YIELD, None, None)
@@ -589,3 +615,97 @@ def _model_error(thread: str, text: str) -> Violation:
     return Violation(check="model_error", severity="bug", thread=thread,
                      message=f"the model crashed in {thread}: {last}", condition=last,
                      details={"traceback": text})
+
+
+# ---------------------------------------------------------------------------------------------
+# The final state of an execution, as one digest.
+# ---------------------------------------------------------------------------------------------
+_LOCK_TYPES = (type(_thread.allocate_lock()), type(threading.RLock()), threading.Condition,
+               threading.Thread, threading.Event, threading.Semaphore)
+#: engine and harness attachments that are not model state
+_SKIP_FIELDS = frozenset({"engine_data", "_real", "_cond", "_prev"})
+
+
+def state_digest(world: Any, extra: Any = None) -> str:
+    """A sha256 of every object reachable from ``world`` (and ``extra``), canonically.
+
+    Objects are visited breadth-first from the World, fields in name order; an object is named
+    by its ``label`` (or ``name``; a repeated label gets ``~k`` in visiting order), and each
+    reference to it is that name, so aliasing is part of the state. Sets are visited in the
+    order of their elements' labels; numpy arrays by their dtype, shape and bytes; functions
+    by qualified name; engine attachments (real locks, ``engine_data``) are left out. Nothing
+    here goes through the hook: reading the state never changes an execution.
+    """
+    import hashlib
+    from collections import deque
+    names: dict[int, str] = {}
+    used: dict[str, int] = {}
+    todo: deque = deque()
+    keep: list = []                         # keeps visited temporaries alive (stable ids)
+
+    def ref(obj: Any) -> str:
+        i = id(obj)
+        n = names.get(i)
+        if n is None:
+            d = getattr(obj, "__dict__", None)
+            label = d.get("label") if d is not None else getattr(obj, "label", None)
+            if not isinstance(label, str) and d is not None and isinstance(d.get("name"), str):
+                label = d["name"]
+            base = label if isinstance(label, str) else type(obj).__name__
+            k = used.get(base, 0)
+            used[base] = k + 1
+            n = base if k == 0 else f"{base}~{k}"
+            names[i] = n
+            todo.append(obj)
+            keep.append(obj)
+        return "@" + n
+
+    def order(x: Any) -> tuple:
+        if x is None or isinstance(x, (bool, int, float, str)):
+            return (0, type(x).__name__, repr(x))
+        d = getattr(x, "__dict__", None)
+        label = d.get("label") if d is not None else getattr(x, "label", None)
+        return (1, type(x).__name__, str(label))
+
+    def enc(x: Any) -> str:
+        if x is None or isinstance(x, (bool, int, float, str, bytes)):
+            return repr(x)
+        if isinstance(x, tuple):
+            return "(" + ",".join(enc(v) for v in x) + ")"
+        if isinstance(x, list):
+            return "[" + ",".join(enc(v) for v in x) + "]"
+        if isinstance(x, dict):
+            return "{" + ",".join(f"{enc(k)}:{enc(v)}" for k, v in
+                                  sorted(x.items(), key=lambda kv: order(kv[0]))) + "}"
+        if isinstance(x, (set, frozenset)):
+            return "set{" + ",".join(enc(v) for v in sorted(x, key=order)) + "}"
+        if isinstance(x, _LOCK_TYPES):
+            return "-"
+        if hasattr(x, "dtype") and hasattr(x, "tobytes"):          # numpy arrays
+            return (f"nd({x.dtype},{getattr(x, 'shape', '')},"
+                    f"{hashlib.sha1(x.tobytes()).hexdigest()})")
+        if isinstance(x, type) or callable(x) and not hasattr(x, "__dict__") \
+                or type(x).__name__ in ("function", "method", "builtin_function_or_method",
+                                        "module", "partial"):
+            owner = getattr(x, "__self__", None)
+            qual = getattr(x, "__qualname__", type(x).__name__)
+            return f"fn:{qual}" + (ref(owner) if owner is not None
+                                   and hasattr(owner, "__dict__") else "")
+        return ref(x)
+
+    lines = [enc(extra)] if extra is not None else []
+    ref(world)
+    while todo:
+        obj = todo.popleft()
+        fields: dict[str, Any] = {}
+        d = getattr(obj, "__dict__", None)
+        if d is not None:
+            fields.update(d)
+        for cls in type(obj).__mro__:
+            for slot in getattr(cls, "__slots__", ()):
+                if slot not in fields and hasattr(obj, slot):
+                    fields[slot] = getattr(obj, slot)
+        body = ",".join(f"{k}:{enc(v)}" for k, v in sorted(fields.items())
+                        if k not in _SKIP_FIELDS and not k.startswith("__"))
+        lines.append(f"{names[id(obj)]}:{type(obj).__name__}{{{body}}}")
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()

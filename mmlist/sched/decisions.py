@@ -7,8 +7,18 @@ replay files and the counterexample table.
   label), never by bytecode position or ``id()`` (pitfalls.md #4).
 * A **step** is what a thread does from one scheduling point to the next: the scheduling op it
   was parked on, then every recording op (plain ``READ``/``WRITE``...) until its next scheduling
-  point. Its **footprint** (objects read and written, named by label) is what the sleep-set
-  reduction compares: two steps commute unless one writes what the other reads or writes.
+  point. Its **footprint** (objects read and written, named by label) is what the reductions of
+  ``strategies/dfs.py`` compare (trace caching under a preemption bound, sleep sets without
+  one): two steps commute unless one writes what the other reads or writes; a step that made a
+  CHOOSE commutes with nothing. The controller hands the footprint of the step that just ended
+  to the strategy as ``state.last_fp`` at the next decision point, so at every decision the
+  steps taken so far are complete.
+
+Both reductions rely on every shared effect going through the runtime hook: a shared access
+the model makes without the hook (e.g. copying another thread's data with no ``note_read``) is
+invisible to the footprints, and the reduced search can then miss outcomes the plain search
+reaches. ``tests/test_outcome_sets.py`` compares the two and, when they differ, points at such
+an access (two prefixes with the same trace but different states).
 """
 from __future__ import annotations
 
@@ -94,7 +104,7 @@ def count_preemptions(decisions: list[Decision]) -> int:
 
 
 # ---------------------------------------------------------------------------------------------
-# Footprints (for the sleep-set reduction).
+# Footprints (for the reductions).
 # ---------------------------------------------------------------------------------------------
 _LOCKISH = frozenset({rt.LOCK, rt.UNLOCK, rt.TRYLOCK})
 _WAITISH = frozenset({rt.WAIT_PREPARE, rt.WAIT_SCHEDULE, rt.WAIT_FINISH, rt.WAKE})

@@ -1,11 +1,20 @@
 """The search loop: executions under a strategy, failures recorded, replayed, shrunk and
 rendered; the verdict.
 
-Verdicts: ``failed`` (some check failed; each distinct violation, by ``Violation.key``, comes
-with its first minimal counterexample), ``passed`` (only when a bounded exhaustive search
-completed, and no execution was cut off by the step budget), ``inconclusive`` otherwise: a
-budget that ran out, a randomised search (which covers a sample, not the space), an interrupt
-(pitfalls.md #2).
+Verdicts (``Report.verdict``, with ``Report.verdict_reason`` spelling out why):
+
+* ``failed``: some check failed; each distinct violation, by ``Violation.key``, comes with its
+  first minimal counterexample, how many executions showed it and when it was first seen;
+* ``passed``: only when a *sound* exhaustive strategy (``Strategy.sound``: plain bounded DFS,
+  bounded DFS with trace caching, unbounded DFS with sleep sets) completed its space, with no
+  execution cut off by the step budget (pitfalls.md #12), no interrupt, no divergence, and no
+  nondeterminism (a DFS prefix that did not replay, a failing schedule that did not reproduce);
+* ``inconclusive`` otherwise: a budget that ran out before the search completed (pitfalls.md
+  #2), a randomised strategy (a sample, not the space), cut-offs, an interrupt, nondeterminism.
+
+``collect_outcomes=True`` also gathers ``Report.outcomes``: the set of distinct
+``Execution.outcome`` (final state digest, violated checks) of the executions run; the tests
+compare those sets between the plain and the reduced searches (pitfalls.md #9).
 """
 from __future__ import annotations
 
@@ -59,9 +68,23 @@ class Failure:
     original: tuple[int, int] = (0, 0)          # (preemptions, steps) before shrinking
     nondeterministic: str | None = None
     replay_path: str | None = None
+    #: executions that showed a violation with this key (``execution_index`` is the first)
+    count: int = 1
+    #: seconds from the start of ``explore`` to the end of the first execution that showed it
+    first_seconds: float = 0.0
 
     def __str__(self) -> str:
         return str(self.violation)
+
+    def to_dict(self) -> dict[str, Any]:
+        return _clean({"violation": self.violation.to_dict(), "count": self.count,
+                       "first_execution": self.execution_index,
+                       "first_seconds": round(self.first_seconds, 3),
+                       "preemptions": self.preemptions, "steps": self.steps,
+                       "dropped": self.dropped, "original": list(self.original),
+                       "nondeterministic": self.nondeterministic,
+                       "replay_path": self.replay_path,
+                       "schedule": [d.to_dict() for d in self.schedule]})
 
 
 @dataclass
@@ -70,6 +93,7 @@ class Report:
     strategy: str
     seed: int
     verdict: str = "inconclusive"
+    verdict_reason: str = ""
     executions: int = 0
     distinct_interleavings: int = 0
     completed: bool = False
@@ -78,10 +102,19 @@ class Report:
     elapsed: float = 0.0
     interrupted: bool = False
     pruned: int = 0
+    #: executions cut off by the step budget (a possible livelock): never a quiet pass
     cutoffs: int = 0
+    #: races the race check's allowlist judged intended, by (field, why): how many executions
+    benign_races: dict[tuple[str, str], int] = field(default_factory=dict)
+    #: executions abandoned because a DFS prefix did not replay (nondeterminism)
+    nondeterministic: int = 0
+    #: executions that diverged (a decision source that gave no valid answer)
+    diverged: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
     variant: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: ``collect_outcomes=True``: the distinct ``Execution.outcome`` seen; else None
+    outcomes: set | None = None
 
     @property
     def executions_per_second(self) -> float:
@@ -93,13 +126,24 @@ class Report:
                  f"  {self.executions} executions ({self.distinct_interleavings} distinct "
                  f"interleavings, {self.pruned} pruned as equivalent), {self.elapsed:.1f}s, "
                  f"{self.executions_per_second:.0f} executions/s"]
+        if self.verdict_reason:
+            lines.append(f"  {self.verdict}: {self.verdict_reason}")
         if self.completed:
             lines.append("  bounded search completed")
         elif self.verdict == "inconclusive":
             lines.append("  bounded search not completed (budget, interrupt, or a randomised "
                          "strategy): no verdict of absence")
         if self.cutoffs:
-            lines.append(f"  {self.cutoffs} execution(s) cut off by the step budget")
+            lines.append(f"  {self.cutoffs} execution(s) cut off by the step budget "
+                         "(a possible livelock)")
+        if self.nondeterministic:
+            lines.append(f"  NONDETERMINISM: {self.nondeterministic} execution(s) abandoned: "
+                         "a schedule prefix did not replay")
+        if self.diverged:
+            lines.append(f"  {self.diverged} execution(s) diverged")
+        if self.outcomes is not None:
+            lines.append(f"  {len(self.outcomes)} distinct outcome(s) (final state, violated "
+                         "checks)")
         if self.pct_bound:
             b = self.pct_bound
             lines.append(f"  PCT depth {b['depth']}: a depth-{b['depth']} bug is hit with "
@@ -110,11 +154,27 @@ class Report:
             lines.append("  interrupted")
         for f in self.failures:
             lines.append(f"  FAIL {f.violation}  [{f.preemptions} preemption(s), {f.steps} "
-                         f"steps{', dropped ' + ', '.join(f.dropped) if f.dropped else ''}]")
+                         f"steps{', dropped ' + ', '.join(f.dropped) if f.dropped else ''}; "
+                         f"in {f.count} execution(s), first #{f.execution_index} after "
+                         f"{f.first_seconds:.1f}s]")
             if f.nondeterministic:
                 lines.append(f"    NONDETERMINISM: {f.nondeterministic}")
         lines.extend(f"  note: {n}" for n in self.notes)
         return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything but the counterexample tables, JSON-ready (outcomes as sorted lists)."""
+        d = {k: getattr(self, k) for k in (
+            "scenario", "strategy", "seed", "verdict", "verdict_reason", "executions",
+            "distinct_interleavings", "completed", "pct_bound", "elapsed", "interrupted",
+            "pruned", "cutoffs", "nondeterministic", "diverged", "statuses", "variant",
+            "notes")}
+        d["executions_per_second"] = self.executions_per_second
+        d["failures"] = [f.to_dict() for f in self.failures]
+        d["outcomes"] = (None if self.outcomes is None else
+                         sorted([state, sorted(map(list, checks))]
+                                for state, checks in self.outcomes))
+        return _clean(d)
 
 
 @dataclass
@@ -155,13 +215,13 @@ class Session:
         self.ctl = Controller(pool)
 
     def run(self, scenario: Scenario, source: Strategy, cfg: RunConfig,
-            record: int = 0) -> Execution:
+            record: int = 0, outcome: bool = False) -> Execution:
         world, specs = scenario.build()
         suite = make_suite(world, cfg.structural)
         ex = self.ctl.run(world, specs, source, suite, structural=cfg.structural,
                           fair=cfg.fair, step_budget=cfg.step_budget, record=record,
                           footprints=source.wants_footprints,
-                          stop_on_violation=cfg.stop_on_violation)
+                          stop_on_violation=cfg.stop_on_violation, outcome=outcome)
         if ex.interrupted:
             raise KeyboardInterrupt
         return ex
@@ -243,6 +303,13 @@ def _pct_member(strat: Strategy) -> Any:
     return None
 
 
+def _exhaustive_member(strat: Strategy) -> Strategy | None:
+    for m in getattr(strat, "members", [strat]):
+        if m.exhaustive:
+            return m
+    return None
+
+
 def _nondet(strat: Strategy) -> str | None:
     members = getattr(strat, "members", [strat])
     for m in members:
@@ -255,12 +322,17 @@ def _nondet(strat: Strategy) -> str | None:
 
 def explore(scenario: Scenario | str, strategy: str | Strategy = "portfolio", seed: int = 0,
             max_executions: int | None = None, max_seconds: float | None = None,
-            preemption_bound: int = 2, pct_depth: int = 3, variant: Any = None,
+            preemption_bound: int | None = 2, pct_depth: int = 3, variant: Any = None,
             structural: bool = True, fair: bool = False, step_budget: int = 5000,
             on_progress: Callable[[Report], None] | None = None, stop_on_first: bool = False,
             reduction: bool = True, shrink: bool = True, replay_dir: str | None = None,
-            max_shrink_attempts: int = 300, progress_interval: float = 0.5) -> Report:
-    """Explore the interleavings of ``scenario`` under ``strategy``; see the module doc."""
+            max_shrink_attempts: int = 300, progress_interval: float = 0.5,
+            collect_outcomes: bool = False) -> Report:
+    """Explore the interleavings of ``scenario`` under ``strategy``; see the module doc.
+    ``preemption_bound=None``: the DFS strategies cover every interleaving (no bound).
+    ``max_executions`` counts the executions of ``Report.executions``: a branch the reduction
+    prunes (it stops where its trace was already expanded) does not use up the budget, as in
+    the portfolio's rotation."""
     sc = resolve(scenario)
     strat = strategy if isinstance(strategy, Strategy) else make(
         strategy, seed=seed, preemption_bound=preemption_bound, pct_depth=pct_depth,
@@ -271,17 +343,22 @@ def explore(scenario: Scenario | str, strategy: str | Strategy = "portfolio", se
     cfg = RunConfig(structural=structural, fair=fair, step_budget=step_budget)
     rep = Report(scenario=sc.name, strategy=strat.describe(), seed=seed,
                  variant=_variant_name(variant))
-    seen: set = set()
+    if collect_outcomes:
+        rep.outcomes = set()
+    by_key: dict = {}
     hashes: set = set()
     statuses: Counter = Counter()
+    nondet_first: list[str] = []
+    diverged_first: list[str] = []
     t0 = time.perf_counter()
     last_progress = t0
-    runs = 0
+    runs = 0                                    # every execution run, pruned ones included
+    counted = 0                                 # those the budget counts
     try:
         with variant_applied(variant), WorkerPool() as pool:
             session = Session(pool)
             while True:
-                if max_executions is not None and runs >= max_executions:
+                if max_executions is not None and counted >= max_executions:
                     break
                 if max_seconds is not None and time.perf_counter() - t0 >= max_seconds:
                     break
@@ -289,28 +366,53 @@ def explore(scenario: Scenario | str, strategy: str | Strategy = "portfolio", se
                     break                   # portfolio: the bounded member is done
                 if not strat.new_execution():
                     break
-                ex = session.run(sc, strat, cfg)
+                ex = session.run(sc, strat, cfg, outcome=collect_outcomes)
                 strat.end_execution(ex)
                 runs += 1
-                statuses[ex.status] += 1
+                counted += 1
                 msg = _nondet(strat)
                 if msg:
-                    rep.notes.append(f"nondeterminism while replaying a DFS prefix: {msg}")
-                if ex.status == "pruned":
-                    rep.pruned += 1
+                    rep.nondeterministic += 1
+                    statuses["nondeterministic"] += 1
+                    if not nondet_first:
+                        nondet_first.append(msg)
+                        rep.notes.append(f"nondeterminism: a DFS schedule prefix did not "
+                                         f"replay: {msg}")
                 else:
-                    rep.executions += 1
-                    hashes.add(ex.trail_hash)
+                    statuses[ex.status] += 1
+                    if ex.status == "pruned":
+                        rep.pruned += 1
+                        counted -= 1
+                    else:
+                        rep.executions += 1
+                        hashes.add(ex.trail_hash)
+                        if ex.outcome is not None and rep.outcomes is not None:
+                            rep.outcomes.add(ex.outcome)
+                for b in {(b.get("field", "?"), b.get("why", "")) for b in ex.benign}:
+                    rep.benign_races[b] = rep.benign_races.get(b, 0) + 1
                 if ex.status == "step_budget":
                     rep.cutoffs += 1
+                if ex.status == "diverged":
+                    rep.diverged += 1
+                    if not diverged_first:
+                        diverged_first.append(ex.divergence or "?")
+                        rep.notes.append(f"divergence: {ex.divergence}")
+                now = time.perf_counter() - t0
+                keys_here: set = set()
                 for v in ex.violations:
-                    if v.key in seen:
+                    k = v.key
+                    if k in keys_here:
                         continue
-                    seen.add(v.key)
+                    keys_here.add(k)
+                    if k in by_key:
+                        by_key[k].count += 1
+                        continue
                     f = record_failure(session, sc, ex, v, cfg, variant=variant,
                                        strategy=strat.describe(), seed=seed, index=runs,
                                        do_shrink=shrink,
                                        max_shrink_attempts=max_shrink_attempts)
+                    f.first_seconds = now
+                    by_key[k] = f
                     if replay_dir:
                         os.makedirs(replay_dir, exist_ok=True)
                         path = os.path.join(replay_dir, f"{sc.name}-{v.check}-"
@@ -322,29 +424,67 @@ def explore(scenario: Scenario | str, strategy: str | Strategy = "portfolio", se
                 if (on_progress is not None
                         and time.perf_counter() - last_progress >= progress_interval):
                     last_progress = time.perf_counter()
-                    _finish(rep, strat, hashes, statuses, t0)
+                    _finish(rep, strat, hashes, statuses, t0, nondet_first, diverged_first)
                     on_progress(rep)
                 if stop_on_first and rep.failures:
                     break
     except KeyboardInterrupt:
         rep.interrupted = True
-    _finish(rep, strat, hashes, statuses, t0)
+    _finish(rep, strat, hashes, statuses, t0, nondet_first, diverged_first)
     return rep
 
 
-def _finish(rep: Report, strat: Strategy, hashes: set, statuses: Counter, t0: float) -> None:
+def _finish(rep: Report, strat: Strategy, hashes: set, statuses: Counter, t0: float,
+            nondet_first: list[str] = (), diverged_first: list[str] = ()) -> None:
     rep.elapsed = time.perf_counter() - t0
     rep.distinct_interleavings = len(hashes)
     rep.statuses = dict(statuses)
     rep.completed = bool(strat.completed)
     pct = _pct_member(strat)
     rep.pct_bound = pct.bound() if pct is not None and pct.runs else None
+    rep.verdict, rep.verdict_reason = _verdict(rep, strat, nondet_first, diverged_first)
+
+
+def _verdict(rep: Report, strat: Strategy, nondet_first: Any,
+             diverged_first: Any) -> tuple[str, str]:
+    """The verdict and why: "passed" only for a sound exhaustive search that completed, with
+    nothing cut off, interrupted, diverged or nondeterministic."""
+    member = _exhaustive_member(strat)
+    bound = getattr(member, "bound", None)
+    space = ("bounded search (preemption bound " + str(bound) + ")" if bound is not None
+             else "search of every interleaving")
+    reasons = []
+    if rep.interrupted:
+        reasons.append("interrupted")
+    if member is None:
+        reasons.append(f"randomised strategy: a sample, not the space ({rep.executions} "
+                       "executions)")
+    elif not strat.sound:
+        reasons.append(f"{strat.describe()} is not sound: its completion proves nothing")
+    elif not rep.completed:
+        reasons.append(f"budget ran out before the {space} completed ({rep.executions} "
+                       "executions)")
+    if rep.cutoffs:
+        reasons.append(f"{rep.cutoffs} execution(s) cut off at the step limit (a possible "
+                       "livelock)")
+    if rep.nondeterministic:
+        first = nondet_first[0] if nondet_first else "?"
+        reasons.append(f"nondeterminism: {rep.nondeterministic} execution(s) abandoned because "
+                       f"the schedule prefix did not replay: {first}")
+    if rep.diverged:
+        first = diverged_first[0] if diverged_first else "?"
+        reasons.append(f"{rep.diverged} execution(s) diverged: {first}")
+    bad = [f for f in rep.failures if f.nondeterministic]
+    if bad:
+        reasons.append(f"nondeterminism: {len(bad)} failing schedule(s) did not replay the "
+                       f"same way ({bad[0].violation.check}: {bad[0].nondeterministic})")
     if rep.failures:
-        rep.verdict = "failed"
-    elif rep.completed and not rep.cutoffs and not rep.interrupted:
-        rep.verdict = "passed"
-    else:
-        rep.verdict = "inconclusive"
+        why = f"{len(rep.failures)} distinct violation(s)"
+        return "failed", why + ("; and " + "; ".join(reasons) if reasons else "")
+    if reasons:
+        return "inconclusive", "; ".join(reasons)
+    return "passed", (f"the {space} completed: {rep.executions} executions, none cut off, "
+                      "no nondeterminism")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -5,14 +5,20 @@ One small file per strategy, behind the narrow interface of Shuttle's ``Schedule
 
 * ``new_execution() -> bool``: start an execution (False: the search space is exhausted);
 * ``pick(runnable, state) -> int | None``: the thread (tid) that runs next, among the runnable
-  ones (sorted); ``None`` gives up on this execution (a sleep-set-blocked branch, a replay that
-  left its file);
-* ``choose(n, state) -> int``: a ``CHOOSE`` inside the model, in ``range(n)``;
+  ones (sorted); ``None`` gives up on this execution (a branch the reduction prunes, a prefix
+  that did not replay, a replay that left its file);
+* ``choose(n, state) -> int | None``: a ``CHOOSE`` inside the model, in ``range(n)`` (``None``
+  gives up on the execution: "pruned", unless the source set ``state.divergence``);
 * ``end_execution(execution)``: what happened (a bounded search backtracks here).
 
 ``state`` is the ``Controller``: ``state.current`` (the thread whose step just ended),
 ``state.nthreads``, ``state.names()``, ``state.pending_of(tid)``, ``state.steps``,
-``state.last_fp`` (footprint of the step that just ended, when ``wants_footprints``).
+``state.preemptions``, ``state.fair``, ``state.last_fp`` (footprint of the step that just
+ended, when ``wants_footprints``).
+
+``exhaustive``: the strategy enumerates a space and can say it ``completed`` it; ``sound``:
+completing it means every outcome (final state and violated checks) in that space was reached,
+so a clean completed run may be reported "passed". Only the DFS variants are sound.
 
 A decision source plugged in from elsewhere (Hypothesis' ``data.draw``) implements the same
 four methods: see ``hypothesis.py``.
@@ -28,8 +34,10 @@ class Strategy:
     wants_footprints = False
     #: True once a bounded, exhaustive search has covered its whole space
     completed = False
-    #: bounded searches: their verdict can be "passed"
+    #: systematic searches that enumerate a space (bounded, or every interleaving)
     exhaustive = False
+    #: completing the search covers every outcome of its space: "passed" is possible
+    sound = False
 
     def new_execution(self) -> bool:
         return True
@@ -47,8 +55,10 @@ class Strategy:
         return self.name
 
 
-def make(name: str, seed: int = 0, preemption_bound: int = 2, pct_depth: int = 3,
+def make(name: str, seed: int = 0, preemption_bound: int | None = 2, pct_depth: int = 3,
          reduction: bool = True) -> Strategy:
+    """``dfs``: trace caching under a preemption bound, sleep sets when ``preemption_bound`` is
+    None (every interleaving); ``reduction=False`` or ``dfs-plain``: no reduction."""
     from .dfs import DFS
     from .pct import PCT
     from .portfolio import Portfolio
@@ -57,12 +67,13 @@ def make(name: str, seed: int = 0, preemption_bound: int = 2, pct_depth: int = 3
         return RandomWalk(seed)
     if name == "pct":
         return PCT(seed, pct_depth)
+    red = "auto" if reduction else "none"
     if name == "dfs":
-        return DFS(preemption_bound, sleep_sets=reduction)
+        return DFS(preemption_bound, reduction=red)
     if name == "dfs-plain":
-        return DFS(preemption_bound, sleep_sets=False)
+        return DFS(preemption_bound, reduction="none")
     if name == "portfolio":
-        return Portfolio([DFS(preemption_bound, sleep_sets=reduction), RandomWalk(seed),
+        return Portfolio([DFS(preemption_bound, reduction=red), RandomWalk(seed),
                           PCT(seed + 1, pct_depth)])
     raise ValueError(f"unknown strategy {name!r} (known: portfolio, random, pct, dfs, "
                      "dfs-plain)")

@@ -1,43 +1,100 @@
-"""Exhaustive DFS bounded by the number of preemptions, with sleep sets.
+"""Exhaustive DFS: bounded by the number of preemptions (with trace caching), or unbounded (with
+sleep sets), or plain (no reduction). All three are sound for what they claim to cover.
 
-* Iterative context bounding: Musuvathi & Qadeer, "Iterative Context Bounding for Systematic
-  Testing of Multithreaded Programs", PLDI 2007. A *preemption* is a switch away from a thread
-  that could have gone on; switching when the running thread blocks or ends is free. Every
-  interleaving with at most ``bound`` preemptions is explored; the non-preempting choice is
-  tried first, so schedules with fewer preemptions come first.
-* Sleep sets: Godefroid, "Partial-Order Methods for the Verification of Concurrent Systems"
-  (LNCS 1032, 1996), chapter 5. After exploring thread ``u``'s step from a state, a sibling branch
-  that starts with thread ``t`` puts ``u`` to sleep while the steps taken are independent of
-  ``u``'s step; a branch where every runnable thread sleeps is equivalent to one already
-  explored and is dropped ("pruned").
+* **Iterative context bounding**: Musuvathi & Qadeer, "Iterative Context Bounding for
+  Systematic Testing of Multithreaded Programs", PLDI 2007. A *preemption* is a switch away
+  from a thread that could have gone on; switching when the running thread blocks or ends is
+  free. Every interleaving with at most ``bound`` preemptions is explored; the non-preempting
+  choice is tried first, so schedules with fewer preemptions come first.
+* **Plain** (``reduction="none"``, strategy ``dfs-plain``): every such interleaving, one
+  execution each. The reference the reduced searches are tested against.
+* **Trace caching** (``reduction="cache"``, the default under a bound): stateless DFS that
+  remembers which *Mazurkiewicz traces* it has already expanded, and prunes a schedule prefix
+  that is the same trace as one expanded before with no fewer preemptions left.
+* **Sleep sets** (``reduction="sleep"``, only with ``bound=None``): Godefroid, "Partial-Order
+  Methods for the Verification of Concurrent Systems" (LNCS 1032, 1996), chapter 5. Without a
+  bound they are sound. Under a bound they are *not*: the representative of a class that sleep
+  sets keep may need more preemptions than one they drop (Coons, Musuvathi, McKinley, "Bounded
+  Partial-Order Reduction", OOPSLA 2013; seen here at bound 1 on 'debugfs', 'fork' and
+  'kswapd-direct'), so that combination is refused.
 
-Dependency (``decisions.access_of``, pitfalls.md #1): two steps conflict when one writes an
-object (lock, field, bitmap, counter, wait queue: by label) the other reads or writes. A step's
-footprint is its scheduling op *plus* every plain READ/WRITE recorded until the thread's next
-scheduling point; a step that made a CHOOSE conflicts with everything.
+Steps and dependency (``decisions.py``). A *step* of thread ``t`` is the scheduling op it was
+parked on when it was picked plus every plain READ/WRITE (and any CHOOSE) until its next
+scheduling point; its *footprint* is the objects (by label) it read and wrote. Two steps are
+dependent when one writes what the other reads or writes (``Footprint.conflicts``); a step that
+made a CHOOSE is dependent on every step. At a decision point every step taken so far is
+complete: the thread that ran last has parked (or ended), and ``state.last_fp`` is its step.
 
-Where the code departs from the papers: the search is stateless (each execution replays its
-prefix from a fresh World), and the prefix is checked (same runnable sets) to catch
-nondeterminism. Combining sleep sets with a preemption bound is not complete in general: the
-representative of an equivalence class that sleep sets keep may need more preemptions than one
-they drop (Coons, Musuvathi, McKinley, "Bounded Partial-Order Reduction", OOPSLA 2013). Seen on
-the built-in scenarios: at bound 1, 'debugfs', 'fork' and 'kswapd-direct' each have one outcome
-(final state and violated checks) that plain DFS reaches and the reduced search reaches only at
-bound 2 (e.g. kswapd's first step put to sleep at the root, whose representative then needs a
-second preemption). A sibling is put to sleep only if its branch cost no more preemptions than
-the current one (``bound_aware``), which is necessary but not sufficient. The reduced search is
-tested against the plain bounded one (``sleep_sets=False``) on scenarios with known bugs; use
-``dfs-plain`` (or the reduced search with one more preemption) when in doubt.
+Why trace caching is sound for its bound
+----------------------------------------
+1. *Same trace, same state.* Two prefixes with the same steps per thread and the same order of
+   every pair of dependent steps reach the same state: threads are deterministic functions of
+   what they read, every shared effect goes through the runtime hook and is in the footprint,
+   so swapping two adjacent independent steps changes neither step nor the state after both;
+   repeated swaps turn one prefix into the other. (Nondeterminism breaks this: it is detected,
+   see below, and turns the verdict into "inconclusive".)
+2. *A canonical fingerprint.* For every object key, the k-th write is the item
+   ``(key, "w", k, tid, i)`` (``i``: the thread-local step index), a read is
+   ``(key, "r", writes of key before it, tid, i)``; every step adds ``("s", tid, i)``; a
+   CHOOSE step adds ``("choose", tid, i, values)``; every item carries the number of CHOOSE
+   steps before it. The item set says which steps happened, their footprints, the order of
+   every dependent pair (writes of a key are totally ordered, a read is placed among them, a
+   CHOOSE step is placed among all steps), and conversely is determined by the trace. The
+   fingerprint is the sum mod 2**128 of a 128-bit blake2b of each item: incremental, and equal
+   for equal item sets (different ones collide with probability ~2**-128 per pair).
+3. *Dominance* (the state-caching argument of Musuvathi & Qadeer 2007, at the cost of one
+   switch). Per fingerprint F seen at a decision point the search caches the pairs (current
+   thread c, preemptions used p). A new decision point (F, c', p') is pruned when some cached
+   (c, p) has ``p + (c != c') <= p'``: from the same state, a continuation costs the same
+   preemptions from the same current thread, and at most one more when it starts from another
+   one (only its first switch can differ); so every continuation the pruned node could take
+   within the bound is also within the bound from the cached one. The current thread is
+   normalised to "none" when it is not runnable or is the only runnable thread: then no first
+   pick is a preemption, whoever ran last, so the cost of every continuation is the same.
+4. *No pruning uses an unfinished subtree.* A cached node that is not an ancestor was visited
+   earlier in DFS order, so its whole subtree has been explored (by induction on visiting
+   order, up to prunes that are themselves justified). An ancestor never has the same
+   fingerprint: every step adds an item, so the trace grows along a path.
+Hence every outcome (final state and violated checks) of an interleaving within the bound is
+reached by an execution the search runs. The cache holds only ints. In fair mode (whose
+scheduler depends on the history, not only the state) nothing is pruned, by either reduction.
+
+*Lookahead* (saves running an execution only to prune it). A thread's next step is known
+without running it when an ancestor node ran that step (its footprint was recorded there) and
+every step taken since is independent of it: it then reads the same values and does the same
+thing (the bookkeeping of sleep sets, used here only to *predict*). The fingerprint after
+that step is then known too; when the decision point it leads to would be pruned by rule 3
+(checked conservatively, since whether that thread is still runnable there is not known), the
+branch is marked done without an execution (``skipped``). This prunes exactly what rule 3
+would prune one step later, so it keeps the argument above.
+
+Nondeterminism. The search is stateless: each execution replays its stack prefix from a fresh
+World. At every replayed decision it checks the runnable threads, the (thread, op, object) of
+each of them, the CHOOSE's thread and arity and, under trace caching, the fingerprint of the
+steps so far against what was recorded. A mismatch abandons the execution (returns None,
+"pruned by nondeterminism"), records the message in ``nondeterminism`` and counts it in
+``nondeterministic``: the verdict can then never be "passed".
 """
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from . import Strategy
 
+_MASK = (1 << 128) - 1
+_blake = hashlib.blake2b
+_CBITS = 12                     # cache entries pack (preemptions << _CBITS) | (current + 1)
+_CMASK = (1 << _CBITS) - 1
+
+
+def _h(text: str) -> int:
+    return int.from_bytes(_blake(text.encode(), digest_size=16).digest(), "little")
+
 
 class _Node:
-    __slots__ = ("kind", "options", "prev", "preempts", "sleep", "chosen", "done", "fps", "n")
+    __slots__ = ("kind", "options", "prev", "preempts", "sleep", "chosen", "done", "fps", "n",
+                 "pend", "fpr", "thread", "pred", "known")
 
     def __init__(self, kind: str, options: tuple = (), prev: int | None = None,
                  preempts: int = 0, sleep: dict | None = None, n: int = 0):
@@ -50,33 +107,67 @@ class _Node:
         self.done: list[int] = []
         self.fps: dict = {}
         self.n = n
+        self.pend: tuple = ()           # (op, object) of each option, as recorded
+        self.fpr = 0                    # trace caching: the fingerprint at this decision
+        self.thread: int | None = None  # a CHOOSE node: the thread that made it
+        self.pred: dict | None = None   # trace caching: option -> fingerprint after its step
+        self.known = self.sleep         # thread -> footprint of its (unmoved) next step
 
 
 class DFS(Strategy):
     name = "dfs"
     exhaustive = True
+    sound = True
 
-    def __init__(self, bound: int = 2, sleep_sets: bool = True, bound_aware: bool = True):
+    def __init__(self, bound: int | None = 2, reduction: str = "auto"):
+        if reduction == "auto":
+            reduction = "sleep" if bound is None else "cache"
+        if reduction not in ("none", "cache", "sleep"):
+            raise ValueError(f"unknown reduction {reduction!r} (none, cache, sleep)")
+        if reduction == "sleep" and bound is not None:
+            raise ValueError("sleep sets under a preemption bound can miss outcomes at that "
+                             "bound (Coons et al., OOPSLA 2013): use reduction='cache' or "
+                             "bound=None")
         self.bound = bound
-        self.bound_aware = bound_aware
-        self.sleep_sets = sleep_sets
-        self.wants_footprints = sleep_sets
+        self.reduction = reduction
+        self.sleep_sets = reduction == "sleep"
+        self.caching = reduction == "cache"
+        self.wants_footprints = reduction != "none"
         self.stack: list[_Node] = []
         self.depth = 0
         self.last_t: int | None = None
         self.completed = False
         self.pruned = 0
+        self.skipped = 0                # trace caching: branches pruned without running them
         self.nondeterminism: str | None = None
+        self.nondeterministic = 0
+        # trace caching: fingerprint -> packed (current, preemptions) or a list of them
+        self.cache: dict[int, Any] = {}
+        self._krepr: dict[Any, str] = {}
+        self._hmemo: dict[str, int] = {}    # item -> hash (the replayed prefixes repeat them)
+        self._fair = False
+        self._reset_trace()
 
     def describe(self) -> str:
-        return f"dfs(preemption_bound={self.bound}, {'sleep sets' if self.sleep_sets else 'plain'})"
+        red = {"none": "plain", "cache": "trace caching", "sleep": "sleep sets"}[self.reduction]
+        bound = "unbounded" if self.bound is None else f"preemption_bound={self.bound}"
+        return f"dfs({bound}, {red})"
 
     # --- one execution -------------------------------------------------------------------------
+    def _reset_trace(self) -> None:
+        self.fpr = 0
+        self.tsteps: dict[int, int] = {}
+        self.wcount: dict[Any, int] = {}
+        self.nchoose = 0
+        self.step_chooses: list[int] = []
+
     def new_execution(self) -> bool:
         if self.completed:
             return False
         self.depth = 0
         self.last_t = None
+        if self.caching:
+            self._reset_trace()
         return True
 
     def _order(self, node: _Node) -> list[int]:
@@ -89,70 +180,221 @@ class DFS(Strategy):
     def _allowed(self, node: _Node, t: int) -> bool:
         if t in node.sleep:
             return False
-        return node.preempts + self._cost(node, t) <= self.bound
+        return self.bound is None or node.preempts + self._cost(node, t) <= self.bound
 
+    # --- trace caching -------------------------------------------------------------------------
+    def _items(self, t: int, fp: Any, chooses: list[int]) -> int:
+        """The sum of the hashes of the items of thread ``t``'s next step (footprint ``fp``,
+        CHOOSE values ``chooses``) if it were taken now. Does not change the counters."""
+        memo = self._hmemo
+        if len(memo) > 1_000_000:
+            memo.clear()
+        tail = f"|{t}|{self.tsteps.get(t, 0)}|{self.nchoose}"
+        texts = ["s" + tail]
+        if chooses:
+            texts.append(f"choose|{chooses}" + tail)
+        if fp is not None:
+            kr = self._krepr
+            w = self.wcount
+            writes = fp.writes
+            for key in fp.reads:
+                if key not in writes:
+                    r = kr.get(key)
+                    if r is None:
+                        r = kr[key] = repr(key)
+                    texts.append(f"{r}|r|{w.get(key, 0)}{tail}")
+            for key in writes:
+                r = kr.get(key)
+                if r is None:
+                    r = kr[key] = repr(key)
+                texts.append(f"{r}|w|{w.get(key, 0)}{tail}")
+        acc = 0
+        for text in texts:
+            v = memo.get(text)
+            if v is None:
+                v = memo[text] = _h(text)
+            acc += v
+        return acc
+
+    def _absorb(self, t: int, fp: Any) -> None:
+        """Add the step thread ``t`` just completed (footprint ``fp``) to the fingerprint."""
+        ch = self.step_chooses
+        acc = self._items(t, fp, ch)
+        self.tsteps[t] = self.tsteps.get(t, 0) + 1
+        if ch:
+            self.step_chooses = []
+            self.nchoose += 1
+        if fp is not None:
+            w = self.wcount
+            for key in fp.writes:
+                w[key] = w.get(key, 0) + 1
+        self.fpr = (self.fpr + acc) & _MASK
+
+    def _lookup(self, f: int, cur: int, p: int) -> bool:
+        """Would a decision point (f, current thread ``cur``, p) be pruned? Used before the
+        step that leads there, so whether ``cur`` will still be runnable (with others) is not
+        known: a cached pair dominates if it has the same current thread and no more
+        preemptions, or at least one preemption fewer."""
+        entry = self.cache.get(f)
+        if entry is None:
+            return False
+        for code in ([entry] if isinstance(entry, int) else entry):
+            q = code >> _CBITS
+            if q + 1 <= p or (q <= p and (code & _CMASK) - 1 == cur):
+                return True
+        return False
+
+    def _skip(self, node: _Node, t: int) -> bool:
+        """Lookahead: thread ``t``'s step from ``node`` is known (an ancestor ran it and every
+        step since is independent of it), so the fingerprint after it is known too; if that
+        decision point would be pruned, do not run the execution that would reach it."""
+        if self._fair:
+            return False
+        pred = node.pred
+        f = pred.get(t) if pred else None
+        if f is None:
+            return False
+        if self._lookup(f, t, node.preempts + self._cost(node, t)):
+            self.skipped += 1
+            return True
+        return False
+
+    def _dominated(self, f: int, cur: int | None, p: int, runnable: list[int]) -> bool:
+        """Prune (f, cur, p) if a cached (c, q) at f has q + (c != cur) <= p; else cache it.
+        ``cur`` is normalised to -1 ("every next pick is free") when it is not runnable or is
+        the only runnable thread: the cost of any continuation is then the same."""
+        c = cur if cur is not None and cur in runnable and len(runnable) > 1 else -1
+        new = (p << _CBITS) | (c + 1)
+        entry = self.cache.get(f)
+        if entry is None:
+            self.cache[f] = new
+            return False
+        entries = [entry] if isinstance(entry, int) else entry
+        for code in entries:
+            if (code >> _CBITS) + ((code & _CMASK) - 1 != c) <= p:
+                return True
+        # keep only the pairs the new one does not dominate
+        kept = [code for code in entries if not p + ((code & _CMASK) - 1 != c) <= code >> _CBITS]
+        kept.append(new)
+        self.cache[f] = kept[0] if len(kept) == 1 else kept
+        return False
+
+    # --- sleep sets (unbounded), known next steps (trace caching) ---------------------------------
     def _child_sleep(self, last_fp: Any) -> dict:
-        if not self.sleep_sets or last_fp is None or self.last_t is None:
+        """Threads whose next step from the new node is known: asleep there (sleep sets), or
+        predicted (trace caching: ``_skip``). A thread's step stays the same while the steps
+        taken since it was explored are independent of it (it reads nothing they wrote)."""
+        if self.reduction == "none" or last_fp is None or self.last_t is None \
+                or last_fp.universal or self._fair:
             return {}
         p = self.stack[self.last_t]
         out = {}
-        for u, fp in p.sleep.items():
+        for u, fp in p.known.items():
             if u != p.chosen and not fp.conflicts(last_fp):
                 out[u] = fp
-        chosen_cost = self._cost(p, p.chosen)
         for u in p.done:
-            # bound-aware (a departure from plain sleep sets): u's subtree covers what this one
-            # would repeat only if it started with at least as much preemption budget left.
-            if self.bound_aware and self._cost(p, u) > chosen_cost:
-                continue
             if u != p.chosen and u in p.fps and u not in out:
                 fp = p.fps[u]
-                if not fp.conflicts(last_fp):
+                if not fp.universal and not fp.conflicts(last_fp):
                     out[u] = fp
         return out
+
+    # --- decisions -----------------------------------------------------------------------------
+    def _nondet(self, d: int, msg: str) -> None:
+        self.nondeterminism = f"decision {d}: {msg}"
+        self.nondeterministic += 1
+
+    def _replay_check(self, d: int, node: _Node, runnable: list[int], state: Any) -> bool:
+        names = state.names()
+        if node.kind != "t":
+            self._nondet(d, f"expected CHOOSE by {names[node.thread]} among {node.n}, "
+                            f"observed a scheduling point (runnable {_who(names, runnable)})")
+            return False
+        if node.options != tuple(runnable):
+            self._nondet(d, f"expected runnable {_who(names, node.options)}, observed "
+                            f"{_who(names, runnable)}")
+            return False
+        pend = tuple(state.pending_of(t) for t in runnable)
+        if pend != node.pend:
+            for t, exp, obs in zip(runnable, node.pend, pend):
+                if exp != obs:
+                    taken = " (the thread chosen)" if t == node.chosen else ""
+                    self._nondet(d, f"expected {names[t]} {exp[0]} {exp[1]} observed "
+                                    f"{names[t]} {obs[0]} {obs[1]}{taken}")
+                    return False
+        if self.caching and node.fpr != self.fpr:
+            self._nondet(d, "the steps before it read or wrote other objects than when this "
+                            "prefix was first run")
+            return False
+        return True
 
     def pick(self, runnable: list[int], state: Any) -> int | None:
         d = self.depth
         self.depth += 1
         last_fp = state.last_fp
-        if self.last_t is not None and last_fp is not None:
+        cur = state.current
+        if self.caching and cur is not None:
+            self._absorb(cur, last_fp)
+        if self.last_t is not None and last_fp is not None and self.reduction != "none":
             p = self.stack[self.last_t]
             p.fps[p.chosen] = last_fp
         if d < len(self.stack):
             node = self.stack[d]
-            if node.kind != "t" or node.options != tuple(runnable):
-                self.nondeterminism = (f"replaying decision {d}: expected runnable "
-                                       f"{node.options if node.kind == 't' else 'a CHOOSE'}, "
-                                       f"observed {tuple(runnable)}")
+            if not self._replay_check(d, node, runnable, state):
                 return None
             self.last_t = d
             return node.chosen
-        node = _Node("t", tuple(runnable), state.current, state.preemptions,
-                     self._child_sleep(last_fp))
+        preempts = state.preemptions
+        self._fair = fair = getattr(state, "fair", False)
+        if self.caching and not fair and self._dominated(self.fpr, cur, preempts, runnable):
+            self.pruned += 1            # the same trace was expanded with as much budget left
+            return None
+        known = self._child_sleep(last_fp)
+        if self.caching:
+            node = _Node("t", tuple(runnable), cur, preempts)
+            node.known = known
+            node.fpr = f = self.fpr
+            node.pred = {u: (f + self._items(u, fp, [])) & _MASK
+                         for u, fp in known.items() if u in runnable}
+        else:
+            node = _Node("t", tuple(runnable), cur, preempts, known)
+        node.pend = tuple(state.pending_of(t) for t in runnable)
         for t in self._order(node):
             if self._allowed(node, t):
+                if self.caching and self._skip(node, t):
+                    node.done.append(t)
+                    continue
                 node.chosen = t
                 node.done.append(t)
                 self.stack.append(node)
                 self.last_t = d
                 return t
-        self.pruned += 1                # every runnable thread sleeps (or is over the bound)
-        return None
+        self.pruned += 1                # every runnable thread sleeps (or its step is predicted
+        return None                     # to reach a trace expanded before)
 
     def choose(self, n: int, state: Any) -> int | None:
         d = self.depth
         self.depth += 1
+        cur = state.current
         if d < len(self.stack):
             node = self.stack[d]
-            if node.kind != "c" or node.n != n:
-                self.nondeterminism = f"replaying decision {d}: expected a thread pick, " \
-                                      f"observed CHOOSE of {n}"
+            if node.kind != "c" or node.n != n or node.thread != cur:
+                names = state.names()
+                exp = (f"CHOOSE by {names[node.thread]} among {node.n}" if node.kind == "c"
+                       else "a scheduling point")
+                self._nondet(d, f"expected {exp}, observed CHOOSE by "
+                                f"{names[cur] if cur is not None else '?'} among {n}")
                 return None
-            return node.chosen
-        node = _Node("c", n=n)
-        node.done.append(0)
-        self.stack.append(node)
-        return 0
+            value = node.chosen
+        else:
+            node = _Node("c", n=n)
+            node.thread = cur
+            node.done.append(0)
+            self.stack.append(node)
+            value = 0
+        if self.caching:
+            self.step_chooses.append(value)
+        return value
 
     # --- backtracking --------------------------------------------------------------------------
     def end_execution(self, execution: Any) -> None:
@@ -161,11 +403,22 @@ class DFS(Strategy):
             if node.kind == "c":
                 nxt = next((v for v in range(node.n) if v not in node.done), None)
             else:
-                nxt = next((t for t in self._order(node)
-                            if t not in node.done and self._allowed(node, t)), None)
+                nxt = None
+                for t in self._order(node):
+                    if t in node.done or not self._allowed(node, t):
+                        continue
+                    if self.caching and self._skip(node, t):
+                        node.done.append(t)
+                        continue
+                    nxt = t
+                    break
             if nxt is not None:
                 node.chosen = nxt
                 node.done.append(nxt)
                 return
             self.stack.pop()
         self.completed = True
+
+
+def _who(names: list[str], tids: Any) -> str:
+    return "(" + ", ".join(names[t] for t in tids) + ")"

@@ -1,7 +1,8 @@
-"""A portfolio: strategies take turns, one execution each. A bounded exhaustive member
-(DFS) that completes leaves the rotation and makes the portfolio ``completed``: within its
-bound the space has been covered; the randomised members keep looking beyond it while the
-budget lasts."""
+"""A portfolio: strategies take turns, one execution each. An exhaustive member (DFS) that
+completes leaves the rotation and makes the portfolio ``completed``: within its bound the space
+has been covered (``sound`` when that member is); the randomised members keep looking beyond it
+while the budget lasts. Footprints are computed only for the executions of a member that uses
+them, so the random and PCT turns pay nothing for the DFS's reduction."""
 from __future__ import annotations
 
 from typing import Any
@@ -18,12 +19,23 @@ class Portfolio(Strategy):
         self.turn = -1
         self.cur: Strategy = members[0]
         self._again = False
-        self.wants_footprints = any(m.wants_footprints for m in members)
         self.exhaustive = any(m.exhaustive for m in members)
+
+    @property
+    def wants_footprints(self) -> bool:  # type: ignore[override]
+        return self.cur.wants_footprints
 
     @property
     def completed(self) -> bool:  # type: ignore[override]
         return any(m.exhaustive and m.completed for m in self.members)
+
+    @property
+    def sound(self) -> bool:  # type: ignore[override]
+        """A completed portfolio covers its space when the member that completed is sound."""
+        done = [m for m in self.members if m.exhaustive and m.completed]
+        if done:
+            return any(m.sound for m in done)
+        return any(m.exhaustive and m.sound for m in self.members)
 
     @property
     def only_exhaustive_left(self) -> bool:
