@@ -46,6 +46,16 @@ CHECKS: dict[str, str] = {
     "put_under_lock": "no reference count drops to zero under an mm_list lock",
     "data_race": "no unordered conflicting plain accesses to a protected field without its lock",
     "liveness": "no walker waits on mm_state->wait that nobody can wake",
+    "refcount_balance": "mm_users, mm_count, memcg css references and pending mmput_async "
+                        "work balance at the end of a run, and never underflow",
+    "offline_memcg_freed": "an offlined memcg whose last mm has left is freed by the end",
+    "ownership": "outside a migration, an mm on a list sits on its owner's memcg's list",
+    "who_waits": "kswapd never waits; direct reclaim waits only below DEF_PRIORITY - 2, and "
+                 "never the last walker",
+    "stats_hist": "CONFIG_LRU_GEN_STATS: stats land in the history slot of max_seq",
+    "skip_size": "an mm is skipped as too small exactly when the seed's size rule says so",
+    "bloom_false_negative": "a PMD region set in a Bloom filter tests positive when the "
+                            "iteration for that seq consults it",
 }
 
 __all__ = ["CheckSuite", "CHECKS", "BENIGN", "run_sequential", "SequentialResult"]

@@ -17,7 +17,7 @@ ZERO = (0,) * NR_MM_STATS
 
 class Iteration:
     __slots__ = ("lv", "seq", "members", "removed", "skipped", "handed", "ended", "lasts",
-                 "participants", "inc_done", "evaluated")
+                 "participants", "inc_done", "evaluated", "left", "back")
 
     def __init__(self, lv: Any, seq: int, members: set):
         self.lv = lv
@@ -31,6 +31,13 @@ class Iteration:
         self.participants: set = set()
         self.inc_done = False
         self.evaluated = False
+        # The seed's one exception to "each mm at most once per iteration": an mm that
+        # lru_gen_del_mm() took off this list after its hand-out and lru_gen_add_mm() put back
+        # (behind head) is a new stay on the list and may be handed out again.
+        #: mm -> the function that deleted it from this list since its last hand-out
+        self.left: dict = {}
+        #: mm -> (deleter, adder): deleted and then re-added since its last hand-out
+        self.back: dict = {}
 
 
 def _raw(obj: Any, name: str) -> Any:
@@ -48,6 +55,8 @@ class History:
         self.gets: dict[Any, set] = {}
         self.puts: dict[Any, set] = {}
         self.iters: dict[tuple, Iteration] = {}
+        self.lv_iters: dict[Any, list[Iteration]] = {}  # lruvec -> its iterations
+        self.migrating: dict[Any, Any] = {}         # ctx -> mm inside lru_gen_migrate_mm()
         self.cur_iter: dict[Any, int] = {}
         self.pending_end: dict[Any, list] = {}
         self.new_mms: dict[Any, set] = {}
@@ -111,18 +120,37 @@ class History:
         self.suite.report(check, msg, ctx=ctx, **kw)
 
     # --- list membership -------------------------------------------------------------------------
+    def _by(self, ctx: Any, mm: Any, plain: str) -> str:
+        return "lru_gen_migrate_mm()" if self.migrating.get(ctx) is mm else plain
+
+    def t_migrate(self, ctx: Any, f: dict) -> None:
+        self.migrating[ctx] = f["mm"]
+
     def t_add(self, ctx: Any, f: dict) -> None:
+        mm = f["mm"]
+        adder = self._by(ctx, mm, "lru_gen_add_mm()")
         for lv in self.lruvecs_of(f["memcg"]):
-            self.new_mms.setdefault(self._lv(lv), set()).add(f["mm"])
+            self.new_mms.setdefault(self._lv(lv), set()).add(mm)
+            for it in self.lv_iters.get(lv, ()):
+                deleter = it.left.pop(mm, None)
+                if deleter is not None:
+                    it.back[mm] = (deleter, adder)
+        if self.migrating.get(ctx) is mm:
+            del self.migrating[ctx]         # the add ends lru_gen_migrate_mm()
 
     def t_del(self, ctx: Any, f: dict) -> None:
         mm = f["mm"]
+        deleter = self._by(ctx, mm, "lru_gen_del_mm()")
         for lv in self.lruvecs_of(f["memcg"]):
             self._lv(lv)
             self.new_mms[lv].discard(mm)
             s = self.cur_iter.get(lv)
             if s is not None:
                 self.iters[(lv, s)].removed.add(mm)
+            for it in self.lv_iters.get(lv, ()):
+                if mm in it.handed:
+                    it.back.pop(mm, None)
+                    it.left[mm] = deleter
         # lru_gen_del_mm() ended these iterations by moving head off this very mm
         for it in self.pending_end.get(ctx, ()):
             it.removed.add(mm)
@@ -138,7 +166,7 @@ class History:
         members = {n.container for n in raw_iter(self.mm_list_of(lv).fifo)}
         it = Iteration(lv, s, members)
         it.participants.add(ctx)
-        self.iters[(lv, s)] = it
+        self._add_iter(it)
         self.cur_iter[lv] = s
 
     def t_iter_end(self, ctx: Any, f: dict) -> None:
@@ -243,18 +271,11 @@ class History:
         # -- the iteration -------------------------------------------------------------------
         it = self.iters.get((lv, s))
         if it is None and mm is not None:
-            it = self.iters[(lv, s)] = Iteration(lv, s, set())
+            it = self._add_iter(Iteration(lv, s, set()))
         if it is not None:
             it.participants.add(ctx)
         if mm is not None:
-            other = it.handed.get(mm)
-            if other is not None:
-                self.report("handout_once",
-                            f"{label(mm)} handed out twice in iteration seq={s} of {label(lv)}: "
-                            f"walkers {other} and {ctx.name}", ctx, function="get_next_mm",
-                            condition="handout_once")
-            else:
-                it.handed[mm] = ctx.name
+            self._handout_once(it, mm, ctx)
             if (lv, s + 1) not in self.alloc_failed:
                 # the first walker of this iteration allocated or cleared filters[gen(s + 1)]
                 self.filter_allocated[lv].add((s + 1) % NR_BLOOM_FILTERS)
@@ -298,6 +319,42 @@ class History:
                             condition="walk->mm_stats[i] = 0")
         self.check_stats(lv, ctx)
         self._flush_ends(ctx)
+
+    def _handout_once(self, it: Iteration, mm: Any, ctx: Any) -> None:
+        """At most one hand-out per iteration and mm, except after the mm left this list and
+        came back (lru_gen_migrate_mm() out and back): the seed accepts that as a duplicate
+        walk. Both are reported as ``handout_once``; ``details["re_added"]`` tells them apart,
+        and is True only when a ``del`` and then an ``add`` of the mm on this list came between
+        the two hand-outs."""
+        other = it.handed.get(mm)
+        it.handed[mm] = ctx.name
+        it.left.pop(mm, None)
+        back = it.back.pop(mm, None)
+        if other is None:
+            return
+        lv, s = it.lv, it.seq
+        details = {"mm": label(mm), "lruvec": label(lv), "seq": s,
+                   "walkers": [other, ctx.name], "re_added": back is not None}
+        if back is None:
+            msg = (f"{label(mm)} handed out twice in iteration seq={s} of {label(lv)}: "
+                   f"walkers {other} and {ctx.name}")
+        else:
+            deleter, adder = back
+            how = (f"{deleter} deleted it from and re-added it to" if deleter == adder else
+                   f"{deleter} deleted it from and {adder} re-added it to")
+            memcg = lv.memcg if self.world.memcg_enabled else None
+            where = f"memcg {label(memcg)}'s list" if memcg is not None else "the global mm list"
+            msg = (f"{label(mm)} handed out again in iteration seq={s} of {label(lv)} after "
+                   f"{how} {where} (walkers {other} and {ctx.name})")
+        self.report("handout_once", msg, ctx, function="get_next_mm", condition="handout_once",
+                    details=details)
+
+    def _add_iter(self, it: Iteration) -> Iteration:
+        self.iters[(it.lv, it.seq)] = it
+        its = self.lv_iters.setdefault(it.lv, [])
+        its[:] = [x for x in its if x.seq != it.seq]    # an iteration started again replaces
+        its.append(it)
+        return it
 
     # --- stats -----------------------------------------------------------------------------------
     def t_stats_flush(self, ctx: Any, f: dict) -> None:

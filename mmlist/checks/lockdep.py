@@ -23,7 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..kernel.sync import rw_semaphore, spinlock_t
-from .report import caller, label
+from .report import caller, label, protocol_stack
 
 #: Lock classes that are raw spinlocks in the kernel (never sleep, even under PREEMPT_RT).
 RAW_CLASSES = frozenset({"rq->lock"})
@@ -152,17 +152,17 @@ class Lockdep:
         fn = caller(1)[0]
         # Under PREEMPT_RT, spin_lock() calls might_sleep() just before LOCK: the LOCK decides
         # (a raw spinlock is fine). Otherwise it is reported at the thread's next event.
-        self.pending_sleep[ctx] = (why, fn)
+        self.pending_sleep[ctx] = (why, fn, protocol_stack(2))
 
     def flush_sleep(self, ctx: Any) -> None:
         pend = self.pending_sleep.pop(ctx, None)
         if pend is None:
             return
-        why, fn = pend
+        why, fn, stack = pend
         self.suite.report("sleep_in_atomic",
                           f"BUG: sleeping function called from invalid context: might_sleep() "
                           f"in {fn}() {why}", ctx=ctx, function=fn, condition="might_sleep",
-                          details={"why": why})
+                          details={"why": why}, stack=stack)
 
     def on_thread_end(self, ctx: Any) -> None:
         self.flush_sleep(ctx)

@@ -60,3 +60,28 @@ def caller(depth: int = 2) -> tuple[str | None, str | None]:
             via = f.f_code.co_name
         f = f.f_back
     return None, via
+
+
+#: Modules whose frames are protocol (kernel) functions: the model and variants' replacements.
+_PROTOCOL = ("mmlist.model.", "mmlist.variants._loaded.")
+
+
+def protocol_stack(depth: int = 1) -> list[str]:
+    """The kernel functions on the calling thread's stack, outermost first (``context_switch``,
+    ``lru_gen_use_mm``): what a violation's ``stack`` records. Frames of the kernel primitives,
+    the checks and the engines are left out."""
+    out: list[str] = []
+    f = sys._getframe(depth)
+    while f is not None:
+        mod = f.f_globals.get("__name__", "")
+        if mod.startswith(_PROTOCOL) and mod != "mmlist.model.structs":
+            out.append(f.f_code.co_name)
+        f = f.f_back
+    out.reverse()
+    return out
+
+
+def labelled_trace(events: list[tuple[str, str, dict]]) -> list[list[Any]]:
+    """Protocol (TRACE) events as ``[thread, event, {fact: label}]``: plain data."""
+    return [[who, ev, {k: label(v) for k, v in (facts or {}).items()}]
+            for who, ev, facts in events]

@@ -15,10 +15,12 @@ def _raw(obj: Any, name: str) -> Any:
 
 
 class Structural:
-    def __init__(self, suite: Any, world: Any, history: Any):
+    def __init__(self, suite: Any, world: Any, history: Any, ownership: Any = None):
         self.suite = suite
         self.world = world
         self.history = history
+        #: ``mmlist.checks.ownership.Ownership``: judged here, on the lists whose lock is free
+        self.ownership = ownership
         self.last_seq: dict[Any, int] = {}
         self.limit = 4096
 
@@ -48,14 +50,19 @@ class Structural:
                     self._bad("mm_list_membership",
                               f"{label(mm)} is on {label(mm_list)} but mm->lru_gen.memcg is "
                               f"{label(got)}")
+            if self.ownership is not None:
+                self.ownership.check_list(memcg, mm_list, [n.container for n in nodes
+                                                           if isinstance(n.container, mm_struct)])
             members = set(nodes)
             members.add(mm_list.fifo)
             for lv in self.history.lruvecs_of(memcg):
                 self.check_lruvec(lv, mm_list, members)
         return all_free
 
-    def _bad(self, check: str, msg: str, condition: str | None = None) -> None:
-        self.suite.report(check, msg, condition=condition or check)
+    def _bad(self, check: str, msg: str, condition: str | None = None,
+             lruvec: Any = None) -> None:
+        details = {"lruvec": label(lruvec)} if lruvec is not None else None
+        self.suite.report(check, msg, condition=condition or check, details=details)
 
     def check_fifo(self, mm_list: Any) -> list:
         """The nodes of a well-formed circular list, sentinel excluded (as far as it is sane)."""
@@ -95,11 +102,11 @@ class Structural:
         last = self.last_seq.get(lv)
         if last is not None and seq < last:
             self._bad("seq", f"{label(lv)}.mm_state.seq went back from {last} to {seq}",
-                      "seq never decreases")
+                      "seq never decreases", lv)
         self.last_seq[lv] = seq
         if not (max_seq - 1 <= seq <= max_seq):
             self._bad("seq", f"{label(lv)}: mm_state.seq={seq} with max_seq={max_seq}: not "
-                      f"max_seq - 1 <= seq <= max_seq", "max_seq - 1 <= seq <= max_seq")
+                      f"max_seq - 1 <= seq <= max_seq", "max_seq - 1 <= seq <= max_seq", lv)
         nr = _raw(st, "nr_walkers")
         holders = self.history.nholders.get(lv, 0)
         if nr != holders or nr < 0:

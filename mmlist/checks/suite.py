@@ -11,16 +11,23 @@ from typing import Any
 from .. import runtime as rt
 from ..model.snapshot import snapshot
 from ..violation import Violation
+from .bloom import BloomNegatives
 from .history import History
+from .lifetimes import Lifetimes
 from .lockdep import Lockdep
+from .ownership import Ownership
 from .races import RaceChecker
-from .report import format_event, label
+from .report import format_event, label, labelled_trace, protocol_stack
+from .skip_rule import SkipRule
+from .stats_hist import StatsHist
 from .structural import Structural
+from .waiting import Waiting
 
 _READ, _WRITE = rt.READ, rt.WRITE
 _READ_ONCE, _WRITE_ONCE = rt.READ_ONCE, rt.WRITE_ONCE
 _BIT_READ, _BIT_WRITE, _ATOMIC = rt.BIT_READ, rt.BIT_WRITE, rt.ATOMIC
 _LOCK, _UNLOCK, _TRACE = rt.LOCK, rt.UNLOCK, rt.TRACE
+_WAIT_PREPARE = rt.WAIT_PREPARE
 _QUIET = frozenset({rt.READ, rt.READ_ONCE, rt.BIT_READ, rt.YIELD, rt.CHOOSE})
 
 #: Marked accesses that order memory in the C (LKMM), and so give happens-before edges:
@@ -57,12 +64,31 @@ class CheckSuite:
         self._keys: set = set()
         self._per_check: dict[str, int] = {}
         self._recent: deque = deque(maxlen=recent)
+        #: every protocol (TRACE) event of the execution, raw: (thread, event, facts)
+        self.protocol: list[tuple[str, str, dict]] = []
         self._history = History(self, world)
         self._lockdep = Lockdep(self, world) if lockdep else None
         self._races = RaceChecker(self, world) if races else None
-        self._structural = Structural(self, world, self._history) if structural else None
+        # The property checks of lifetimes, ownership, waiting, stats slots, the size rule and
+        # Bloom filter negatives (modules of their own) listen to the same TRACE events as the
+        # history and run with it; ownership is judged with the structural checks.
+        self._ownership = Ownership(self, world) if history else None
+        self._lifetimes = Lifetimes(self, world) if history else None
+        self._waiting = Waiting(self, world) if history else None
+        self._bloom = BloomNegatives(self, world) if history else None
+        self._extra = [x for x in (self._lifetimes, self._ownership, self._waiting,
+                                   StatsHist(self, world) if history else None,
+                                   SkipRule(self, world) if history else None, self._bloom)
+                       if x is not None]
+        self._structural = (Structural(self, world, self._history, self._ownership)
+                            if structural else None)
         self._history_on = history
         self._trace_handlers = self._history.handlers() if history else {}
+        #: TRACE event name -> the property checks' handlers, in order
+        self._extra_handlers: dict[str, tuple] = {}
+        for x in self._extra:
+            for name, h in x.handlers().items():
+                self._extra_handlers[name] = self._extra_handlers.get(name, ()) + (h,)
         self._dirty = True
         self._lock_owner: dict = {}
         self.started: set = set()
@@ -77,7 +103,8 @@ class CheckSuite:
 
     def report(self, check: str, message: str, ctx: Any = None, function: str | None = None,
                condition: str | None = None, severity: str = "bug",
-               details: dict[str, Any] | None = None) -> Violation | None:
+               details: dict[str, Any] | None = None,
+               stack: list[str] | None = None) -> Violation | None:
         key = (check, function, condition, message)
         if key in self._keys:
             return None
@@ -89,9 +116,19 @@ class CheckSuite:
         v = Violation(check=check, message=message, severity=severity,
                       thread=getattr(ctx, "name", None), function=function, condition=condition,
                       snapshot=self._snapshot(), events=self.recent_events(),
-                      details=dict(details or {}))
+                      details=dict(details or {}),
+                      stack=list(stack) if stack is not None else self._stack_of(ctx),
+                      trace=labelled_trace(self.protocol))
         self.violations.append(v)
         return v
+
+    @staticmethod
+    def _stack_of(ctx: Any) -> list[str]:
+        """The protocol functions on ``ctx``'s stack when the report is made on its own thread
+        (history, lockdep and race checks run there); [] for a check on the state as a whole."""
+        if ctx is None or ctx is not rt.current_ctx():
+            return []
+        return protocol_stack(3)
 
     def _snapshot(self) -> dict[str, Any] | None:
         try:
@@ -113,10 +150,16 @@ class CheckSuite:
             v.snapshot = self._snapshot()
         if not v.events:
             v.events = self.recent_events()
+        if not v.stack:
+            v.stack = self._stack_of(ctx)
+        v.trace = labelled_trace(self.protocol)
         self.violations.append(v)
 
     # --- the listener ----------------------------------------------------------------------------
     def on_event(self, ctx: Any, op: int, obj: Any, arg: Any) -> None:
+        bloom = self._bloom
+        if bloom is not None and bloom.pending and op != _BIT_READ and op != _BIT_WRITE:
+            bloom.op_done(ctx)
         if op == _READ or op == _WRITE:
             if op == _WRITE:
                 self._dirty = True
@@ -131,6 +174,9 @@ class CheckSuite:
         if op == _READ_ONCE or op == _WRITE_ONCE or op == _BIT_READ or op == _BIT_WRITE:
             if op != _READ_ONCE and op != _BIT_READ:
                 self._dirty = True
+            if (op == _READ_ONCE and bloom is not None and isinstance(arg, int)
+                    and str(getattr(obj, "label", "")).endswith(".filters")):
+                bloom.on_filter_read(ctx, obj, arg)
             if self._races is not None:
                 if op <= _WRITE_ONCE:
                     self._races.plain(ctx, op, obj, arg, marked=True)
@@ -140,13 +186,19 @@ class CheckSuite:
                     self._races.plain(ctx, op, obj, "#bits", marked=True)
             return
         if op == _TRACE:
+            self.protocol.append((ctx.name, obj, arg))
             h = self._trace_handlers.get(obj)
             if h is not None:
                 h(ctx, arg)
+            for h in self._extra_handlers.get(obj, ()):
+                h(ctx, arg)
             return
         if op == _ATOMIC:
-            if arg == "dec_and_test" and ld is not None:
-                ld.on_dec_and_test(ctx, obj)
+            if arg == "dec_and_test":
+                if ld is not None:
+                    ld.on_dec_and_test(ctx, obj)
+                if self._lifetimes is not None:
+                    self._lifetimes.on_dec_and_test(ctx, obj)
             if self._races is not None and arg in ORDERING_ATOMICS:
                 self._races.marked(ctx, obj)
             return
@@ -166,6 +218,8 @@ class CheckSuite:
             self._dirty = True
             if ld is not None:
                 ld.on_unlock(ctx, obj)
+            if self._ownership is not None and self._ownership.open:
+                self._ownership.on_unlock(ctx, obj)
             if self._races is not None and self._lock_owner.get(obj) is ctx:
                 del self._lock_owner[obj]
                 self._races.release(ctx, obj)
@@ -188,6 +242,8 @@ class CheckSuite:
             if ld is not None and ctx not in self.dead:
                 ld.on_thread_end(ctx)       # an oopsed thread keeps its locks: not a new bug
             return
+        if op == _WAIT_PREPARE and self._waiting is not None:
+            self._waiting.on_wait_prepare(ctx, obj)
         if op in (rt.WAIT_PREPARE, rt.WAIT_SCHEDULE, rt.WAIT_FINISH, rt.WAKE, rt.TRYLOCK):
             if self._races is not None:
                 self._races.marked(ctx, obj)
@@ -209,6 +265,10 @@ class CheckSuite:
             self.at_step()
         if self._history_on:
             self._history.at_end(finished, self.dead, self.ended)
+        for x in self._extra:
+            end = getattr(x, "at_end", None)
+            if end is not None:
+                end(finished, self.dead, self.ended)
 
     def liveness(self, blocked: dict) -> list[Violation]:
         """``blocked``: {ThreadCtx: description} of threads that cannot run now. Reports each

@@ -1,0 +1,114 @@
+"""Lifetimes and references: every reference count the model keeps balances at the end.
+
+* ``refcount_balance``: at the end of a finished execution (no thread oopsed), each count equals
+  the references the World still holds, counted from the objects themselves:
+
+  - ``mm->mm_users``: one per task whose ``->mm`` is the mm (a ``CLONE_VM`` child, a kthread
+    inside ``kthread_use_mm()``...); walkers hold none any more;
+  - ``mm->mm_count``: one for all the users together until ``__mmput()`` ran, plus one per lazy
+    ``active_mm`` (a task with no ``->mm``, or a kthread, whose ``active_mm`` is the mm);
+  - a memcg's css refcount (the root has ``CSS_NO_REF``): the base reference while online,
+    one per task whose css it is, one per mm whose ``lru_gen.memcg`` it is
+    (``get_mem_cgroup_from_mm()`` in ``lru_gen_add_mm()``, put by ``lru_gen_del_mm()``);
+  - ``system_wq`` is empty (an ``mmput_async()`` whose ``__mmput`` never ran leaks the mm);
+  - and at any time, no ``atomic_dec_and_test`` takes a count below zero (underflow).
+
+  Also: an mm whose ``mm_users`` is 0 went through ``__mmput()``; an mm is freed exactly when its
+  ``mm_count`` is 0.
+* ``offline_memcg_freed``: a memcg that went offline (rmdir) and that no task and no mm still
+  references is freed by the end (``css_free`` -> ``lru_gen_free_memcg()``): a leaked css
+  reference keeps it, and its Bloom filters, forever.
+
+Task references (``get_task_struct``) are not modelled.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..model.structs import PF_KTHREAD
+from .report import label
+
+
+def _raw(obj: Any, name: str) -> Any:
+    return obj.__dict__["_" + name]
+
+
+class Lifetimes:
+    def __init__(self, suite: Any, world: Any):
+        self.suite = suite
+        self.world = world
+
+    def handlers(self) -> dict:
+        return {}
+
+    def on_dec_and_test(self, ctx: Any, atomic: Any) -> None:
+        """Before ``atomic_dec_and_test`` takes effect: the count must be positive."""
+        if atomic.counter <= 0:
+            self.suite.report("refcount_balance",
+                              f"{atomic.label} underflow: atomic_dec_and_test() on a count of "
+                              f"{atomic.counter} [{ctx.name}]", ctx=ctx,
+                              function=None, condition="count > 0 before a put",
+                              details={"counter": atomic.label})
+
+    def _bad(self, check: str, msg: str, condition: str, **details: Any) -> None:
+        self.suite.report(check, msg, condition=condition, details=details)
+
+    def at_end(self, finished: bool, dead: set, ended: set) -> None:
+        if not finished or dead:
+            return
+        w = self.world
+        tasks = list(w.all_tasks)
+        for fn, arg in list(w.system_wq):
+            self._bad("refcount_balance",
+                      f"{getattr(fn, '__name__', fn)}({label(arg)}) queued by mmput_async() "
+                      f"never ran: the mm is never torn down", "system_wq drained",
+                      work=label(arg))
+        for mm in w.mms:
+            users = mm.mm_users.counter
+            count = mm.mm_count.counter
+            holders = [t for t in tasks if _raw(t, "mm") is mm]
+            lazy = [t for t in tasks if t.active_mm is mm
+                    and (_raw(t, "mm") is None or t.flags & PF_KTHREAD)]
+            if users != len(holders):
+                self._bad("refcount_balance",
+                          f"{label(mm)}.mm_users is {users} at the end but "
+                          f"{len(holders)} task(s) use it "
+                          f"({', '.join(label(t) for t in holders) or 'none'})",
+                          "mm_users == tasks using the mm", mm=label(mm))
+            expect = (0 if mm.mmap_exited else 1) + len(lazy)
+            if count != expect:
+                self._bad("refcount_balance",
+                          f"{label(mm)}.mm_count is {count} at the end but {expect} reference(s) "
+                          f"remain ({'__mmput() ran' if mm.mmap_exited else 'its users'}"
+                          f"{'' if not lazy else ', lazy active_mm of ' + ', '.join(label(t) for t in lazy)})",
+                          "mm_count == users + lazy active_mm", mm=label(mm))
+            if users == 0 and not mm.mmap_exited:
+                self._bad("refcount_balance",
+                          f"{label(mm)}.mm_users reached 0 but __mmput() never ran",
+                          "mm_users == 0 => __mmput", mm=label(mm))
+            if (count == 0) != bool(mm.freed):
+                self._bad("refcount_balance",
+                          f"{label(mm)}.mm_count is {count} but the mm_struct is "
+                          f"{'freed' if mm.freed else 'not freed'}",
+                          "freed <=> mm_count == 0", mm=label(mm))
+        root = w.root_mem_cgroup
+        for m in w.memcgs:
+            if m is root:
+                continue                        # CSS_NO_REF
+            tasks_in = [t for t in tasks if _raw(t, "memcg") is m]
+            mms_in = [mm for mm in w.mms if _raw(mm.lru_gen, "memcg") is m]
+            expect = (1 if m.online else 0) + len(tasks_in) + len(mms_in)
+            got = m.css_refcnt.counter
+            if got != expect:
+                who = [f"{'online' if m.online else 'offline'}"]
+                who += [label(t) for t in tasks_in] + [label(x) for x in mms_in]
+                self._bad("refcount_balance",
+                          f"{label(m)}'s css refcount is {got} at the end but {expect} "
+                          f"reference(s) remain ({', '.join(who)})",
+                          "css refcount == base + tasks + mms", memcg=label(m))
+            if not m.online and not tasks_in and not mms_in and not m.freed:
+                self._bad("offline_memcg_freed",
+                          f"{label(m)} is offline and no task or mm references it any more, "
+                          f"but its css refcount is {got} and it was never freed "
+                          f"(lru_gen_free_memcg() never ran)",
+                          "offline and unreferenced => freed", memcg=label(m))
