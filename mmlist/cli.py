@@ -1,18 +1,29 @@
-"""The ``mmlist`` command: hunt, check, replay, scenarios, mutants, variants, demo.
+"""The ``mmlist`` command: hunt, check, replay, mutate, scenarios, mutants, variants, findings,
+demo.
 
-Exit codes: 0 nothing found (or the search passed), 1 a violation found, 2 bad input.
-Bad input gets one line on stderr; an interrupted run still writes its report and every
-reproducer found so far.
+Exit codes (``EXIT_CODES``): 0 nothing found; 1 a violation that no registry entry explains
+(``replay``: reproduced); 3 only known findings and benign judgements; 2 bad input (one line on
+stderr); 4 an internal error of mmlist (one line on stderr naming a log file with the
+traceback). An interrupted run still writes its report and every reproducer found so far.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import time
 from typing import Any, NoReturn
 
-EXIT_OK, EXIT_FOUND, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_KNOWN, EXIT_INTERNAL = 0, 1, 2, 3, 4
+
+EXIT_CODES = """exit status:
+  0  nothing found (check: the search passed or found nothing; replay: not reproduced)
+  1  at least one violation that no findings-registry entry explains (replay: reproduced)
+  2  bad input: a wrong option, an unknown scenario, a bad variant or replay file
+  3  only known findings of the seed and benign judgements, all listed
+     (--strict makes known findings count as failures: exit 1)
+  4  internal error of mmlist: one line on stderr names a log file with the traceback"""
 
 
 class UsageError(Exception):
@@ -44,6 +55,12 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _bound(text: str) -> int | None:
+    if text.strip().lower() in ("none", "unbounded"):
+        return None
+    return _non_negative_int(text)
+
+
 def _positive_int(text: str) -> int:
     value = _non_negative_int(text)
     if value == 0:
@@ -55,11 +72,14 @@ STRATEGIES = ("portfolio", "random", "pct", "dfs", "dfs-plain")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    fmt = argparse.RawDescriptionHelpFormatter
     p = _Parser(prog="mmlist", description="A model checker for the MGLRU mm_struct list "
-                                           "(MGLRU v6 5/9) and its callers.")
+                                           "(MGLRU v6 5/9) and its callers.",
+                epilog=EXIT_CODES, formatter_class=fmt)
     sub = p.add_subparsers(dest="cmd", required=True, parser_class=_Parser)
 
-    h = sub.add_parser("hunt", help="search every built-in scenario for violations (main job)")
+    h = sub.add_parser("hunt", help="search every built-in scenario for violations (main job)",
+                       epilog=EXIT_CODES, formatter_class=fmt)
     h.add_argument("--budget", type=_positive_float, default=40.0,
                    help="seconds in all (default 40)")
     h.add_argument("--scenario", action="append", default=None,
@@ -73,11 +93,19 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--no-progress", action="store_true", help="no progress bar")
     h.add_argument("--no-structural", action="store_true",
                    help="skip the structural checks at every step (faster)")
+    h.add_argument("--strict", action="store_true",
+                   help="known findings count as failures (exit 1, not 3)")
 
-    c = sub.add_parser("check", help="exhaustive bounded search of one scenario")
+    c = sub.add_parser("check", help="exhaustive bounded search of one scenario",
+                       epilog=EXIT_CODES, formatter_class=fmt)
     c.add_argument("--scenario", required=True)
-    c.add_argument("--strategy", choices=STRATEGIES, default="dfs")
-    c.add_argument("--preemption-bound", type=_non_negative_int, default=2)
+    c.add_argument("--strategy", choices=STRATEGIES, default="dfs",
+                   help="dfs: bounded DFS with a sound reduction (default); dfs-plain: no "
+                        "reduction; others sample and never pass")
+    c.add_argument("--preemption-bound", type=_bound, default=2,
+                   help="preemptions per execution (default 2); 'none': every interleaving")
+    c.add_argument("--strict", action="store_true",
+                   help="known findings count as failures (exit 1, not 3)")
     c.add_argument("--max-executions", type=_positive_int, default=None)
     c.add_argument("--budget", type=_positive_float, default=None, help="seconds")
     c.add_argument("--seed", type=_non_negative_int, default=0)
@@ -86,10 +114,29 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", dest="json_path")
     c.add_argument("--out", default="mmlist-out")
 
-    r = sub.add_parser("replay", help="re-run a saved counterexample")
+    r = sub.add_parser("replay", help="re-run a saved counterexample",
+                       epilog=EXIT_CODES, formatter_class=fmt)
     r.add_argument("file")
 
+    from .mutate import add_arguments as mutate_arguments
+    mu = sub.add_parser("mutate", help="generate mutants of the model's seed functions and "
+                                       "callers, hunt each, report the mutation score")
+    mutate_arguments(mu)
+
+    cv = sub.add_parser("coverage", help="run the scenarios briefly and list the coverage "
+                                         "points of the protocol they never reach")
+    cv.add_argument("--scenario", action="append", default=None,
+                    help="a built-in scenario (repeatable); default: all")
+    cv.add_argument("--executions", type=_positive_int, default=300,
+                    help="executions per scenario (default 300)")
+    cv.add_argument("--strategy", choices=STRATEGIES, default="portfolio")
+    cv.add_argument("--seed", type=_non_negative_int, default=0)
+    cv.add_argument("--variant")
+    cv.add_argument("--mutant")
+
     sub.add_parser("scenarios", help="list the built-in scenarios")
+    sub.add_parser("findings", help="the findings registry: known bugs of the seed and the "
+                                    "behaviours it accepts")
     sub.add_parser("mutants", help="list the built-in mutants")
     sub.add_parser("variants", help="list the built-in variants")
 
@@ -106,7 +153,7 @@ def _scenarios(names: list[str] | None) -> list[Any]:
     if not names:
         return list(S.BUILTIN.values())
     out = []
-    for n in names:
+    for n in dict.fromkeys(names):          # `--scenario X --scenario X` runs X once
         if n not in S.BUILTIN:
             raise UsageError(f"unknown scenario {n!r} (try `mmlist scenarios`)")
         out.append(S.BUILTIN[n])
@@ -136,6 +183,61 @@ def _variant(args: argparse.Namespace) -> Any:
         return load_variant(variant)
     except (ValueError, ImportError, SyntaxError) as e:
         raise UsageError(f"cannot load variant {variant}: {e}") from None
+    except (Exception, SystemExit, KeyboardInterrupt) as e:     # its module-level code ran
+        raise UsageError(f"variant {variant} failed while loading: {type(e).__name__}: "
+                         f"{e}") from None
+
+
+def _nearest_dir(path: str) -> str:
+    """The nearest existing ancestor of ``path`` (what must let us create it)."""
+    d = os.path.dirname(os.path.abspath(path))
+    while not os.path.exists(d):
+        parent = os.path.dirname(d)
+        if parent == d:
+            break
+        d = parent
+    return d
+
+
+def _check_outputs(args: argparse.Namespace) -> None:
+    """``--out`` and ``--json`` must be usable before a long search starts, not after it."""
+    out = getattr(args, "out", None)
+    if out is not None:
+        if not out.strip():
+            raise UsageError("--out: an empty path")
+        if os.path.exists(out) and not os.path.isdir(out):
+            raise UsageError(f"--out {out}: exists and is not a directory")
+        where = out if os.path.isdir(out) else _nearest_dir(os.path.join(out, "x"))
+        if not os.path.isdir(where):
+            raise UsageError(f"--out {out}: {where} is not a directory")
+        if not os.access(where, os.W_OK | os.X_OK):
+            raise UsageError(f"--out {out}: {where} is not writable")
+    path = getattr(args, "json_path", None)
+    if path is not None:
+        if not path.strip():
+            raise UsageError("--json: an empty path")
+        if os.path.isdir(path):
+            raise UsageError(f"--json {path}: is a directory")
+        if os.path.exists(path) and not os.access(path, os.W_OK):
+            raise UsageError(f"--json {path}: not writable")
+        where = _nearest_dir(path)
+        if not os.path.isdir(where):
+            raise UsageError(f"--json {path}: {where} is not a directory")
+        if not os.access(where, os.W_OK | os.X_OK) and not os.path.exists(path):
+            raise UsageError(f"--json {path}: {where} is not writable")
+
+
+def _write_json(report: Any, path: str) -> int:
+    """Write the JSON report; a failure at the end (a full disk) is exit 4, the report having
+    been printed to stdout already."""
+    try:
+        report.write_json(path)
+    except OSError as e:
+        print(f"mmlist: internal error: cannot write the JSON report to {path}: {e} (the report "
+              f"is printed above)", file=sys.stderr)
+        return EXIT_INTERNAL
+    print(f"report written to {path}")
+    return EXIT_OK
 
 
 class _Progress:
@@ -166,42 +268,38 @@ class _Progress:
             sys.stderr.flush()
 
 
-def _known(violation: Any) -> str | None:
-    from .findings import match_known
-    return match_known(violation)
-
-
 # --- commands ------------------------------------------------------------------------------------
 
 def cmd_hunt(args: argparse.Namespace) -> int:
     from .hunt import hunt
     scenarios = _scenarios(args.scenario)
+    _check_outputs(args)
     variant = _variant(args)
     progress = _Progress(args.budget, not args.no_progress)
     try:
         report = hunt(scenarios, budget=args.budget, strategy=args.strategy, seed=args.seed,
                       variant=variant, out_dir=args.out, structural=not args.no_structural,
-                      on_progress=progress)
+                      on_progress=progress, strict=args.strict)
     finally:
         progress.done()
     print(report.render())
-    if args.json_path:
-        report.write_json(args.json_path)
-        print(f"report written to {args.json_path}")
-    return EXIT_FOUND if report.violations else EXIT_OK
+    if args.json_path and _write_json(report, args.json_path) != EXIT_OK:
+        return EXIT_INTERNAL
+    return report.exit_code
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from .hunt import check
     (scenario,) = _scenarios([args.scenario])
+    _check_outputs(args)
     variant = _variant(args)
     report = check(scenario, strategy=args.strategy, bound=args.preemption_bound,
                    max_executions=args.max_executions, budget=args.budget, seed=args.seed,
-                   variant=variant, out_dir=args.out)
+                   variant=variant, out_dir=args.out, strict=args.strict)
     print(report.render())
-    if args.json_path:
-        report.write_json(args.json_path)
-    return EXIT_FOUND if report.violations else EXIT_OK
+    if args.json_path and _write_json(report, args.json_path) != EXIT_OK:
+        return EXIT_INTERNAL
+    return report.exit_code
 
 
 def cmd_replay(args: argparse.Namespace) -> int:
@@ -222,6 +320,41 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
         if not cfg.arch_has_hw_pte_young:
             tags.append("!hw_pte_young")
         print(f"{name:{width}}  {s.description} [{', '.join(tags)}]")
+    return EXIT_OK
+
+
+def cmd_mutate(args: argparse.Namespace) -> int:
+    from .mutate import main_mutate
+    return main_mutate(args)
+
+
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from . import coverage
+    scenarios = _scenarios(args.scenario)
+    variant = _variant(args)
+    per = coverage.measure(scenarios, strategy=args.strategy, seed=args.seed,
+                           max_executions=args.executions, variant=variant, shrink=False)
+    print(coverage.render(per))
+    union = set().union(*per.values()) if per else set()
+    for p in coverage.unreached(union):
+        print(f"  {p}: {coverage.POINTS[p]}")
+    for p, why in coverage.UNREACHABLE.items():
+        print(f"  (unreachable by design) {p}: {why}")
+    return EXIT_OK
+
+
+def cmd_findings(args: argparse.Namespace) -> int:
+    from .findings import REGISTRY
+    for e in REGISTRY:
+        print(f"{e.id}  [{e.judgement}] {e.title}")
+        print(f"    configuration: {e.config_text}; judged: {e.reason}")
+        for sig in e.signatures:
+            print(f"    recognised by: {sig.describe()}")
+        if not e.signatures:
+            print("    recognised by: nothing (no check fires on it; documented only)")
+        if e.fix:
+            print(f"    fix variant: {e.fix}")
+        print(f"    {e.link}")
     return EXIT_OK
 
 
@@ -247,34 +380,100 @@ def cmd_variants(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from .demo import demo
-    demo(args.seconds, args.seed)
+    try:
+        demo(args.seconds, args.seed)
+    except KeyboardInterrupt:                # Ctrl-C ends the demo, quietly
+        print("interrupted")
     return EXIT_OK
 
 
 COMMANDS = {"hunt": cmd_hunt, "check": cmd_check, "replay": cmd_replay,
             "scenarios": cmd_scenarios, "mutants": cmd_mutants, "variants": cmd_variants,
+            "findings": cmd_findings, "mutate": cmd_mutate, "coverage": cmd_coverage,
             "demo": cmd_demo}
 
 
+def _in_variant(exc: BaseException, variant: str) -> bool:
+    """Whether ``exc`` was raised in the variant's own code: a frame of its file, or of a
+    function a PATCH rebuilt (compiled as ``<variant NAME: function>``)."""
+    import traceback
+    path = os.path.abspath(variant) if variant.endswith(".py") else None
+    for fs in traceback.extract_tb(exc.__traceback__):
+        if fs.filename.startswith("<variant "):
+            return True
+        if path is not None and os.path.abspath(fs.filename) == path:
+            return True
+    return False
+
+
+def _crash_log(exc: BaseException) -> str:
+    """Write the traceback of an internal error to a log file; its path."""
+    import tempfile
+    import traceback
+    fd, path = tempfile.mkstemp(prefix="mmlist-crash-", suffix=".log")
+    with os.fdopen(fd, "w") as fh:
+        fh.write(f"mmlist {' '.join(sys.argv[1:])}\n")
+        fh.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+    return path
+
+
+def _sigterm(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt          # SIGTERM (timeout, batch schedulers, CI) is a Ctrl-C
+
+
+def _setup_streams() -> None:
+    """A terminal or pipe that cannot encode the table's characters gets replacements, not a
+    UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(AttributeError, ValueError):
+            stream.reconfigure(errors="replace")    # type: ignore[union-attr]
+
+
 def main(argv: list[str] | None = None) -> int:
+    import signal
+    import threading
     args = None
+    old_term = None
+    if threading.current_thread() is threading.main_thread():
+        old_term = signal.signal(signal.SIGTERM, _sigterm)
+    _setup_streams()
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.cmd](args)
     except UsageError as e:
         print(f"mmlist: error: {e}", file=sys.stderr)
         return EXIT_USAGE
-    except Exception as e:                  # noqa: BLE001
-        # A user's variant that does not run (a NameError in a patch, say) is bad input; any
-        # other exception is a bug of mmlist and keeps its traceback.
-        user_code = getattr(args, "variant", None)
-        if not user_code:
-            raise
-        print(f"mmlist: error: variant {user_code} failed: {type(e).__name__}: {e}",
-              file=sys.stderr)
-        return EXIT_USAGE
     except BrokenPipeError:
+        # `mmlist replay F | head`: the reader left; nothing more to say, and nothing to flush
+        with contextlib.suppress(Exception):
+            sys.stdout = open(os.devnull, "w")
         return EXIT_OK
+    except Exception as e:                  # noqa: BLE001
+        # A user's variant that does not run (a NameError in a patch, say) is bad input, but
+        # only when the exception comes from the variant's own code; anything else is a bug of
+        # mmlist: exit 4 with the traceback in a log file.
+        user_code = getattr(args, "variant", None) or getattr(args, "mutant", None)
+        if user_code and _in_variant(e, user_code):
+            print(f"mmlist: error: variant {user_code} failed: {type(e).__name__}: {e}",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            where = _crash_log(e)
+        except OSError as log_error:
+            where = f"(no log file: {log_error})"
+        print(f"mmlist: internal error: {type(e).__name__}: {e}; traceback in {where}",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+    except SystemExit as e:
+        user_code = getattr(args, "variant", None) or getattr(args, "mutant", None)
+        if user_code and _in_variant(e, user_code):
+            print(f"mmlist: error: variant {user_code} failed: it called sys.exit({e.code!r})",
+                  file=sys.stderr)
+            return EXIT_USAGE
+        raise
+    finally:
+        if old_term is not None:
+            signal.signal(signal.SIGTERM, old_term)
 
 
 if __name__ == "__main__":

@@ -1,22 +1,29 @@
 """``mmlist hunt`` and ``mmlist check``: campaigns over scenarios, on top of ``mmlist.sched``.
 
 The hunt splits its time budget over the scenarios, runs the chosen strategy (the portfolio by
-default) on each, and gathers every distinct violation with its minimal counterexample and a
-replay file. Interrupting it (Ctrl-C) ends the current search early; the report and every
-reproducer found so far are still written.
+default) on each, and gathers every distinct finding with its minimal counterexample and a
+replay file. Each violation is labelled by the findings registry (``mmlist.findings``): new, a
+known finding of the seed, or a behaviour the seed accepts (benign); two violations are the
+same finding only when they match the same registry entry or, for new ones, the same meaning
+(``Violation.key``). Interrupting it (Ctrl-C) ends the current search early; the report and
+every reproducer found so far are still written.
 """
 from __future__ import annotations
 
-import json
 import os
 import re
+import shlex
 import time
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from .findings import KNOWN, match_known
+from .files import write_json_atomic
+from .findings import BY_ID, Label, classify, finding_key
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+#: exit codes (``mmlist --help``, docs/usage.md)
+EXIT_OK, EXIT_NEW, EXIT_USAGE, EXIT_KNOWN, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 
 @dataclass
@@ -30,15 +37,43 @@ class ScenarioResult:
     pct_bound: float | None
     seconds: float
     interrupted: bool = False
+    reason: str = ""
+    cutoffs: int = 0
+    #: executions and seconds of this scenario's search until its first violation (None: none)
+    first_execution: int | None = None
+    first_seconds: float | None = None
+    #: the coverage points (mmlist.coverage) this scenario's search reached
+    coverage: list[str] = field(default_factory=list)
 
 
 @dataclass
 class Finding:
+    """One distinct finding of a hunt: its first counterexample and how often it showed."""
+
     scenario: str
     violation: Any
     table: str
     replay_path: str | None
-    known: str | None
+    label: Label
+    count: int = 1
+    first_execution: int = 0
+    first_seconds: float = 0.0
+    #: every other (scenario, replay file, check and function) that showed the same finding
+    also: list[tuple[str, str | None, str]] = field(default_factory=list)
+
+    @property
+    def known(self) -> str | None:
+        """The registry id (known or benign), None for a new violation."""
+        return self.label.id
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"scenario": self.scenario, "violation": self.violation.to_dict(),
+                "label": self.label.kind, "finding_id": self.label.id,
+                "judgement": self.label.entry.judgement if self.label.entry else None,
+                "count": self.count, "first_execution": self.first_execution,
+                "first_seconds": round(self.first_seconds, 3), "replay": self.replay_path,
+                "also": [{"scenario": s, "replay": p, "as": what} for s, p, what in self.also],
+                "table": self.table}
 
 
 @dataclass
@@ -49,97 +84,223 @@ class HuntReport:
     variant: str | None = None
     interrupted: bool = False
     seconds: float = 0.0
+    strict: bool = False
+    #: races the race check's allowlist judged intended: {(field, why): executions}
+    benign_races: dict[tuple, int] = field(default_factory=dict)
+    verdict_line: str = ""
 
+    # --- what was found --------------------------------------------------------------------------
     @property
     def violations(self) -> list[Any]:
         return [f.violation for f in self.findings]
 
+    def of_kind(self, kind: str) -> list[Finding]:
+        return [f for f in self.findings if f.label.kind == kind]
+
+    @property
+    def exit_code(self) -> int:
+        """0 nothing found; 1 a violation no registry entry explains (or, with ``strict``, a
+        known finding); 3 only known findings and benign judgements."""
+        if self.of_kind("new") or (self.strict and self.of_kind("known")):
+            return EXIT_NEW
+        if self.findings:
+            return EXIT_KNOWN
+        return EXIT_OK
+
+    # --- rendering -------------------------------------------------------------------------------
     def render(self) -> str:
         lines = [self.title]
         if self.variant:
             lines.append(f"variant: {self.variant}")
         lines.append("")
-        lines.append(f"{'scenario':18} {'strategy':10} {'executions':>10} {'distinct':>9} "
-                     f"{'verdict':13} notes")
+        lines.append(f"{'scenario':22} {'strategy':10} {'executions':>10} {'distinct':>9} "
+                     f"{'cut off':>7} {'first find':>14} {'verdict':13} notes")
         for r in self.results:
             notes = []
             if r.completed:
                 notes.append("bounded search completed")
             if r.pct_bound is not None and r.pct_bound < 0.99:
                 notes.append(f"PCT: P(missed a depth-3 bug) <= {r.pct_bound:.2g}")
+            if r.verdict == "inconclusive" and r.reason:
+                notes.append(r.reason)
             if r.interrupted:
                 notes.append("interrupted")
-            lines.append(f"{r.scenario:18} {r.strategy:10} {r.executions:10} {r.distinct:9} "
-                         f"{r.verdict:13} {'; '.join(notes)}")
+            first = ("-" if r.first_execution is None
+                     else f"#{r.first_execution} {r.first_seconds:.2f}s")
+            lines.append(f"{r.scenario:22} {_short(r.strategy):10} {r.executions:10} "
+                         f"{r.distinct:9} {r.cutoffs:7} {first:>14} {r.verdict:13} "
+                         f"{'; '.join(notes)}")
+        lines.append("")
+        lines.extend(self.coverage_lines())
         total = sum(r.executions for r in self.results)
+        cut = sum(r.cutoffs for r in self.results)
         lines.append("")
         lines.append(f"{total} executions in {self.seconds:.1f}s"
+                     + (f"; {cut} cut off at the step limit (a possible livelock)" if cut else "")
                      + (" (interrupted)" if self.interrupted else ""))
+        new, known, benign = self.of_kind("new"), self.of_kind("known"), self.of_kind("benign")
         if not self.findings:
             lines.append("no violation found")
-            verdicts = {r.verdict for r in self.results}
-            if verdicts != {"passed"}:
-                lines.append("verdict: inconclusive (no bounded search was exhausted on every "
-                             "scenario; `mmlist check` runs one to completion)")
-            return "\n".join(lines)
-        lines.append(f"{len(self.findings)} distinct violation(s):")
-        for i, f in enumerate(self.findings, 1):
-            known = (f" [known finding {f.known}: {KNOWN[f.known]}; see docs/findings.md]"
-                     if f.known else " [NEW]")
+        else:
+            lines.append(f"{len(new)} new violation(s), {len(known)} known finding(s), "
+                         f"{len(benign)} benign judgement(s)")
+        n = 0
+        for title, group in (("NEW", new), ("KNOWN", known)):
+            for f in group:
+                n += 1
+                lines.append("")
+                lines.append(f"=== {n}. {f.scenario}: {f.violation} {f.label.text()}")
+                lines.append(f"    {f.count} occurrence(s); first in execution "
+                             f"{f.first_execution} after {f.first_seconds:.2f}s"
+                             + _also(f))
+                lines.append(f.table.rstrip())
+                if f.replay_path and f.replay_path not in f.table:
+                    lines.append(f"replay: mmlist replay {shlex.quote(f.replay_path)}")
+        if benign or self.benign_races:
             lines.append("")
-            lines.append(f"=== {i}. {f.scenario}: {f.violation}{known}")
-            lines.append(f.table.rstrip())
-            if f.replay_path and f.replay_path not in f.table:
-                lines.append(f"replay: mmlist replay {f.replay_path}")
+            lines.append("benign judgements (behaviours the seed accepts; not bugs):")
+            for f in benign:
+                e = f.label.entry
+                assert e is not None
+                lines.append(f"  {e.id} x{f.count} in {f.scenario}: {f.violation.check} in "
+                             f"{f.violation.function}(): benign (judged: {e.reason}, {e.link})"
+                             + (f"; replay: mmlist replay {shlex.quote(f.replay_path)}"
+                                if f.replay_path else ""))
+            for (fld, why), count in sorted(self.benign_races.items()):
+                lines.append(f"  B1 in {count} execution(s): a lockless read of {fld}: benign "
+                             f"(judged: {why.split(';')[0].strip()}; allowlist "
+                             f"mmlist/checks/races.py BENIGN, {BY_ID['B1'].link})")
+        if self.verdict_line:
+            lines.append("")
+            lines.append(self.verdict_line)
+        lines.append(f"exit status {self.exit_code}: {_EXIT_TEXT[self.exit_code]}"
+                     + (" (--strict: known findings count)" if self.strict else ""))
         return "\n".join(lines)
 
+    def coverage_union(self) -> set[str]:
+        return {p for r in self.results for p in r.coverage}
+
+    def coverage_lines(self) -> list[str]:
+        """One line per scenario and the union: points of the protocol reached / total."""
+        from . import coverage
+        total = len(coverage.reachable())
+        lines = ["coverage (points of the seed's branches and the callers' windows reached; "
+                 "`mmlist coverage` lists the rest):"]
+        for r in self.results:
+            lines.append(f"  {r.scenario:22} {len(r.coverage):3}/{total}")
+        union = self.coverage_union()
+        lines.append(f"  {'all':22} {len(union):3}/{total}"
+                     + (f"; never reached: {len(coverage.unreached(union))}"
+                        if len(union) < total else ""))
+        return lines
+
     def to_dict(self) -> dict[str, Any]:
+        from . import coverage
+        union = self.coverage_union()
         return {
             "schema_version": SCHEMA_VERSION,
+            "coverage": {"total": len(coverage.reachable()), "reached": len(union),
+                         "per_scenario": {r.scenario: len(r.coverage) for r in self.results},
+                         "unreached": coverage.unreached(union)},
             "title": self.title,
             "variant": self.variant,
             "interrupted": self.interrupted,
             "seconds": round(self.seconds, 3),
+            "exit_code": self.exit_code,
+            "strict": self.strict,
+            "verdict": self.verdict_line,
             "results": [r.__dict__ for r in self.results],
-            "findings": [{"scenario": f.scenario, "violation": f.violation.to_dict(),
-                          "known": f.known, "replay": f.replay_path, "table": f.table}
-                         for f in self.findings],
+            "counts": {k: len(self.of_kind(k)) for k in ("new", "known", "benign")},
+            "findings": [f.to_dict() for f in self.findings],
+            "benign_races": [{"field": fld, "why": why, "executions": c}
+                             for (fld, why), c in sorted(self.benign_races.items())],
         }
 
     def write_json(self, path: str) -> None:
-        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-        with open(path, "w") as fh:
-            json.dump(self.to_dict(), fh, indent=2, sort_keys=True, default=str)
+        """Written to a temporary file beside ``path`` and renamed: never a partial report."""
+        write_json_atomic(path, self.to_dict(), prefix=".mmlist-report-")
+
+
+_EXIT_TEXT = {EXIT_OK: "nothing found",
+              EXIT_NEW: "violations that no registry entry explains",
+              EXIT_KNOWN: "only known findings and benign judgements (listed above)"}
+
+
+def _short(strategy: str) -> str:
+    return strategy.split("[")[0].split("(")[0]
+
+
+def _also(f: Finding) -> str:
+    if not f.also:
+        return ""
+    where = sorted({s for s, _, _ in f.also} - {f.scenario})
+    first = _what(f.violation)
+    shapes = sorted({w for _, _, w in f.also} - {first})
+    return ((f"; also seen in {', '.join(where)}" if where else "")
+            + (f"; also as {', '.join(shapes)}" if shapes else "")
+            + f"; {len(f.also)} more replay file(s): "
+            + ", ".join(p for _, p, _ in f.also if p))
+
+
+def _what(v: Any) -> str:
+    return f"{v.check} in {v.function}()" if v.function else v.check
 
 
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:60]
 
 
+def _unique_path(out_dir: str, stem: str) -> str:
+    path = os.path.join(out_dir, f"{stem}.json")
+    n = 2
+    while os.path.exists(path):
+        path = os.path.join(out_dir, f"{stem}-{n}.json")
+        n += 1
+    return path
+
+
 def _record(report: HuntReport, scenario: Any, sched_report: Any, out_dir: str | None,
-            seen: set) -> None:
+            index: dict, t_scenario: float) -> None:
+    """Label and merge ``sched_report``'s failures into ``report``; write a replay file for
+    every distinct violation (nothing found is lost)."""
     from . import sched
     for failure in sched_report.failures:
         v = failure.violation
-        key = (scenario.name, v.check, v.function, v.condition)
-        if key in seen:
-            continue
-        seen.add(key)
         path = None
         if out_dir:
             os.makedirs(out_dir, exist_ok=True)
-            path = os.path.join(out_dir, f"{_slug(scenario.name)}-{_slug(v.check)}"
-                                         f"-{len(seen)}.json")
+            path = _unique_path(out_dir, f"{_slug(scenario.name)}-{_slug(v.check)}")
             sched.save_replay(failure, path)
-        report.findings.append(Finding(scenario.name, v, failure.table_text, path,
-                                       match_known(v)))
+        count = int(getattr(failure, "count", 1) or 1)
+        first_s = float(getattr(failure, "first_seconds", 0.0) or 0.0)
+        key = finding_key(v, scenario.config)
+        prev = index.get(key)
+        if prev is not None:
+            prev.count += count
+            prev.also.append((scenario.name, path, _what(v)))
+            continue
+        f = Finding(scenario.name, v, failure.table_text, path, classify(v, scenario.config),
+                    count=count, first_execution=failure.execution_index,
+                    first_seconds=t_scenario + first_s)
+        index[key] = f
+        report.findings.append(f)
 
 
-def _result(scenario: Any, r: Any, strategy: str) -> ScenarioResult:
+def _benign_races(report: HuntReport, sched_report: Any) -> None:
+    for k, n in (getattr(sched_report, "benign_races", None) or {}).items():
+        report.benign_races[k] = report.benign_races.get(k, 0) + n
+
+
+def _result(scenario: Any, r: Any, strategy: str, hit: Any = ()) -> ScenarioResult:
     bound = r.pct_bound.get("miss_probability") if r.pct_bound else None
+    firsts = [(f.execution_index, float(getattr(f, "first_seconds", 0.0) or 0.0))
+              for f in r.failures]
+    first = min(firsts) if firsts else (None, None)
     return ScenarioResult(scenario.name, strategy, r.verdict, r.executions,
                           r.distinct_interleavings, r.completed, bound, r.elapsed,
-                          r.interrupted)
+                          r.interrupted, reason=getattr(r, "verdict_reason", "") or "",
+                          cutoffs=r.cutoffs, first_execution=first[0], first_seconds=first[1],
+                          coverage=sorted(hit))
 
 
 def _variant_name(variant: Any) -> str | None:
@@ -149,12 +310,12 @@ def _variant_name(variant: Any) -> str | None:
 def hunt(scenarios: list[Any], budget: float, strategy: str = "portfolio", seed: int = 0,
          variant: Any = None, out_dir: str | None = "mmlist-out", structural: bool = True,
          on_progress: Callable[[str, int, int], None] | None = None,
-         progress_interval: float = 0.5) -> HuntReport:
-    from . import sched
+         progress_interval: float = 0.5, strict: bool = False) -> HuntReport:
+    from . import coverage, sched
     report = HuntReport(title=f"mmlist hunt: {len(scenarios)} scenario(s), strategy {strategy}, "
                               f"seed {seed}, budget {budget:g}s",
-                        variant=_variant_name(variant))
-    seen: set = set()
+                        variant=_variant_name(variant), strict=strict)
+    index: dict = {}
     t0 = time.monotonic()
     for i, scenario in enumerate(scenarios):
         remaining = budget - (time.monotonic() - t0)
@@ -164,58 +325,90 @@ def hunt(scenarios: list[Any], budget: float, strategy: str = "portfolio", seed:
             if on_progress is not None:
                 on_progress(_name, rep.executions, len(report.findings) + len(rep.failures))
 
-        r = sched.explore(scenario, strategy=strategy, seed=seed, max_seconds=share,
-                          variant=variant, structural=structural, on_progress=progress,
-                          progress_interval=progress_interval)
-        report.results.append(_result(scenario, r, strategy))
-        _record(report, scenario, r, out_dir, seen)
+        t_scenario = time.monotonic() - t0
+        with coverage.recording() as cov:
+            r = sched.explore(scenario, strategy=strategy, seed=seed, max_seconds=share,
+                              variant=variant, structural=structural, on_progress=progress,
+                              progress_interval=progress_interval)
+        report.results.append(_result(scenario, r, strategy, cov.hit))
+        _record(report, scenario, r, out_dir, index, t_scenario)
+        _benign_races(report, r)
         if r.interrupted:
             report.interrupted = True
             break
     report.seconds = time.monotonic() - t0
+    report.verdict_line = _hunt_verdict(report)
     return report
 
 
-def check(scenario: Any, strategy: str = "dfs", bound: int = 2, max_executions: int | None = None,
-          budget: float | None = None, seed: int = 0, variant: Any = None,
-          out_dir: str | None = "mmlist-out") -> HuntReport:
-    from . import sched
+def _hunt_verdict(report: HuntReport) -> str:
+    if report.findings:
+        return "verdict: failed" if report.of_kind("new") else \
+            "verdict: only known findings and benign judgements"
+    if report.results and all(r.verdict == "passed" for r in report.results):
+        return "verdict: passed (every scenario's bounded search completed)"
+    reasons = sorted({r.reason for r in report.results if r.verdict != "passed" and r.reason})
+    return ("verdict: inconclusive: no violation found, but not every scenario's bounded "
+            "search completed" + (f" ({'; '.join(reasons)})" if reasons else "")
+            + "; `mmlist check` runs one to completion")
+
+
+def check(scenario: Any, strategy: str = "dfs", bound: int | None = 2,
+          max_executions: int | None = None, budget: float | None = None, seed: int = 0,
+          variant: Any = None, out_dir: str | None = "mmlist-out",
+          strict: bool = False) -> HuntReport:
+    from . import coverage, sched
+    shown = "none (every interleaving)" if bound is None else str(bound)
     report = HuntReport(title=f"mmlist check: {scenario.name}, strategy {strategy}, "
-                              f"preemption bound {bound}", variant=_variant_name(variant))
+                              f"preemption bound {shown}", variant=_variant_name(variant),
+                        strict=strict)
     t0 = time.monotonic()
-    r = sched.explore(scenario, strategy=strategy, seed=seed, preemption_bound=bound,
-                      max_executions=max_executions, max_seconds=budget, variant=variant)
-    report.results.append(_result(scenario, r, strategy))
+    with coverage.recording() as cov:
+        r = sched.explore(scenario, strategy=strategy, seed=seed, preemption_bound=bound,
+                          max_executions=max_executions, max_seconds=budget, variant=variant)
+    report.results.append(_result(scenario, r, strategy, cov.hit))
     report.interrupted = r.interrupted
-    _record(report, scenario, r, out_dir, set())
+    _record(report, scenario, r, out_dir, {}, 0.0)
+    _benign_races(report, r)
     report.seconds = time.monotonic() - t0
-    verdict = r.verdict
-    if verdict == "passed" and r.completed:
-        report.title += (f"\nverdict: passed: the exhaustive search at preemption bound {bound} "
-                         f"completed ({r.executions} executions, {r.distinct_interleavings} "
-                         f"distinct interleavings)")
-    elif verdict == "failed":
-        report.title += "\nverdict: failed"
+    reason = getattr(r, "verdict_reason", "") or ""
+    if r.verdict == "passed":
+        what = (f"the exhaustive search at preemption bound {bound}" if bound is not None
+                else "the exhaustive search of every interleaving")
+        report.verdict_line = (f"verdict: passed: {what} completed ({r.executions} executions, "
+                               f"{r.distinct_interleavings} distinct interleavings)"
+                               + (f"; {reason}" if reason else ""))
+    elif r.verdict == "failed":
+        report.verdict_line = "verdict: failed" if report.of_kind("new") else \
+            "verdict: failed, only known findings and benign judgements"
     else:
-        report.title += (f"\nverdict: inconclusive: {r.executions} executions, bound "
-                         f"{bound} not exhausted")
+        report.verdict_line = (f"verdict: inconclusive: {reason or 'bound not exhausted'} "
+                               f"({r.executions} executions)")
     return report
 
 
-def replay_file(path: str) -> int:
+def replay_file(path: str, variant: Any = None) -> int:
     """``mmlist replay FILE``: 1 if the violation reproduces, 0 if not, 2 on a bad file."""
     import sys
 
     from . import sched
+    from .scenarios import BUILTIN
     try:
         result = sched.replay(path)
+        scenario = BUILTIN.get(str(sched.load_replay(path).get("scenario")))
     except sched.ReplayFileError as e:
         print(f"mmlist: error: {e}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     if result.divergence:
         print(f"mmlist: error: stale replay file {path}: {result.divergence} (the model, the "
               f"scenario or the variant changed since it was written)", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     print(result.table_text.rstrip())
-    print(str(result))
-    return 1 if result.reproduced else 0
+    if result.reproduced and scenario is not None and result.expected is not None:
+        got = next((v for v in result.violations
+                    if (v.check, v.function) == (result.expected.check,
+                                                 result.expected.function)), result.expected)
+        print(f"{result} {classify(got, scenario.config).text()}")
+    else:
+        print(str(result))
+    return EXIT_NEW if result.reproduced else EXIT_OK

@@ -196,6 +196,38 @@ register(Scenario(
                        P.exiter("app1"), P.kworker()],
     covers=("CONFIG_MEMCG=n", "get_mm_list")))
 
+register(Scenario(
+    "migrate-back", "app1 is moved from memcg A to B and back to A while one walker iterates "
+                    "A's list: behind head again, it may be handed out twice in one iteration "
+                    "(the seed accepts this: a duplicate walk)",
+    setup=lambda w: _base(w, memcgs=("A", "B"), walkers=("reclaim0",)),
+    threads=lambda w: [P.direct_reclaim("reclaim0", "A"), _migrate_back(w, "app1", "A", "B")],
+    covers=("cgroup migration", "lru_gen_migrate_mm", "get_next_mm")))
+
+register(Scenario(
+    "migrate-back-2walkers", "app1 is moved from memcg A to B and back to A while two walkers "
+                             "share one iteration of A's list (three apps: the second walker "
+                             "would otherwise end the iteration at once)",
+    setup=lambda w: _base(w, memcgs=("A", "B"), apps={"app1": "A", "app2": "A", "app3": "A"}),
+    threads=lambda w: [P.direct_reclaim("reclaim0", "A"), P.direct_reclaim("reclaim1", "A"),
+                       _migrate_back(w, "app1", "A", "B")],
+    covers=("cgroup migration", "lru_gen_migrate_mm", "get_next_mm")))
+
+register(Scenario(
+    "switch-migrate", "a CPU switches to app1 while app1 moves from memcg A to B: "
+                      "lru_gen_use_mm() may find its mm between lru_gen_migrate_mm()'s del and "
+                      "add (the seed's VM_WARN_ON, \"unlikely but not a bug\")",
+    setup=lambda w: _base(w, memcgs=("A", "B"), apps={"app1": "A"}, walkers=()),
+    threads=lambda w: [P.cpu(0, ["app1"]), P.migrator(_pid_of(w, "app1"), "B")],
+    covers=("context_switch", "lru_gen_use_mm", "lru_gen_migrate_mm")))
+
+
+def _migrate_back(w: World, comm: str, src: str, dst: str) -> ThreadSpec:
+    """One shell moves ``comm`` to ``dst`` and then back to ``src``: two cgroup.procs writes."""
+    pid = _pid_of(w, comm)
+    return P.sequence(f"migrate({comm}:{src}->{dst}->{src})", "sh", P.migrator(pid, dst),
+                      P.migrator(pid, src))
+
 
 def _pid_of(w: World, comm: str) -> int:
     for t in w.all_tasks:

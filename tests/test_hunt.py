@@ -22,7 +22,7 @@ import pytest
 
 from mmlist import sched
 from mmlist.cli import main
-from mmlist.findings import match_known
+from mmlist.findings import classify
 from mmlist.hunt import HuntReport, hunt
 from mmlist.scenarios import BUILTIN
 from mmlist.variants import list_mutants, load_variant
@@ -168,8 +168,8 @@ def test_check_completes_the_exhaustive_search(scenario, tmp_path):
 
 def test_check_fork_migrate_fails_with_the_counterexample(fork_migrate_check):
     code, out, err, out_dir = fork_migrate_check
-    assert code == 1, out + err
-    assert "verdict: failed" in out
+    assert code == 3, out + err                 # only the known finding F3
+    assert "verdict: failed, only known findings and benign judgements" in out
     assert "bounded search completed" in out
     assert ("Counterexample for scenario 'fork-migrate': VM_BUG_ON_MM in lru_gen_migrate_mm()"
             in out)
@@ -198,7 +198,8 @@ def test_check_fix_variant_passes_fork_migrate(tmp_path):
 
 def test_hunt_reports_the_known_findings(cli_hunt):
     code, out, err, out_dir, _ = cli_hunt
-    assert code == 1, out + err
+    assert code == 3, out + err                 # only known findings: exit 3, not 1
+    assert "exit status 3: only known findings and benign judgements" in out
     for fid in ("F1", "F2", "F3"):
         assert f"[known finding {fid}:" in out, fid
     assert "[NEW]" not in out
@@ -217,13 +218,16 @@ def test_hunt_json_report(cli_hunt):
     code, out, _, _, json_path = cli_hunt
     assert f"report written to {json_path}" in out
     data = json.loads(json_path.read_text())
-    assert data["schema_version"] == 1
     assert data["interrupted"] is False
     assert {r["scenario"] for r in data["results"]} == {"fork-migrate", "debugfs"}
     assert {r["verdict"] for r in data["results"]} == {"failed"}
-    assert {"F1", "F2", "F3"} <= {f["known"] for f in data["findings"]}
-    assert all(f["known"] for f in data["findings"])
-    f3 = [f for f in data["findings"] if f["known"] == "F3"]
+    assert data["schema_version"] == 2 and data["exit_code"] == 3
+    assert {"F1", "F2", "F3"} <= {f["finding_id"] for f in data["findings"]}
+    assert all(f["label"] == "known" for f in data["findings"])
+    assert data["counts"]["new"] == 0
+    for f in data["findings"]:
+        assert f["count"] >= 1 and f["first_execution"] >= 1 and f["first_seconds"] >= 0
+    f3 = [f for f in data["findings"] if f["finding_id"] == "F3"]
     assert len(f3) == 1 and f3[0]["scenario"] == "fork-migrate"
     assert f3[0]["violation"]["check"] == "VM_BUG_ON_MM"
     assert f3[0]["violation"]["function"] == "lru_gen_migrate_mm"
@@ -322,13 +326,16 @@ def test_interrupted_hunt_keeps_its_findings(tmp_path):
     assert [r.scenario for r in report.results] == ["debugfs"]     # fork-migrate never ran
     (result,) = report.results
     assert result.interrupted and result.verdict == "failed"
-    assert len(report.findings) == found        # everything found so far, nothing lost
+    # everything found so far, nothing lost: one finding per registry entry (F1's two
+    # manifestations merge), every violation's replay file kept
+    paths = [f.replay_path for f in report.findings] + \
+        [p for f in report.findings for _, p, _ in f.also]
+    assert len(paths) == found
     assert "F1" in {f.known for f in report.findings}
     for f in report.findings:
         assert f.replay_path is not None and os.path.isfile(f.replay_path)
-        assert match_known(f.violation) == f.known
-    assert sorted(os.listdir(out_dir)) == sorted(os.path.basename(f.replay_path)
-                                                 for f in report.findings)
+        assert classify(f.violation, BUILTIN[f.scenario].config).id == f.known
+    assert sorted(os.listdir(out_dir)) == sorted(os.path.basename(p) for p in paths)
     text = report.render()
     assert "(interrupted)" in text
     assert any(ln.startswith("debugfs ") and ln.rstrip().endswith("interrupted")

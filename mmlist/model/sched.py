@@ -34,6 +34,9 @@ def context_switch(rq: "runqueue", prev: task_struct, next: task_struct) -> None
     ctx = rt.current_ctx()
     local_irq_disable()
     spin_lock(rq.lock)
+    # model: the event comes before lru_gen_use_mm(next->mm) so that a VM_WARN_ON there is
+    # preceded by it; next->mm is read raw (no scheduling point, no access for the checks)
+    rt.trace("context_switch", cpu=rq.cpu, prev=prev, next=next, mm=next.__dict__["_mm"])
     prev_mm = None
     if next.mm is None:                             # to kernel
         # enter_lazy_tlb(prev->active_mm, next)
@@ -59,7 +62,6 @@ def context_switch(rq: "runqueue", prev: task_struct, next: task_struct) -> None
     prev.on_cpu = None
     note_write(next, "on_cpu")
     next.on_cpu = rq.cpu
-    rt.trace("context_switch", cpu=rq.cpu, prev=prev, next=next)
     # finish_task_switch()
     spin_unlock(rq.lock)
     local_irq_enable()
