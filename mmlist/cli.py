@@ -117,6 +117,8 @@ def build_parser() -> argparse.ArgumentParser:
     r = sub.add_parser("replay", help="re-run a saved counterexample",
                        epilog=EXIT_CODES, formatter_class=fmt)
     r.add_argument("file")
+    r.add_argument("--variant", help="the variant file the replay was written under (a replay "
+                                     "file never names code to run; its sha256 must match)")
 
     from .mutate import add_arguments as mutate_arguments
     mu = sub.add_parser("mutate", help="generate mutants of the model's seed functions and "
@@ -304,7 +306,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_replay(args: argparse.Namespace) -> int:
     from .hunt import replay_file
-    return replay_file(args.file)
+    return replay_file(args.file, variant=_variant(args))
 
 
 def cmd_scenarios(args: argparse.Namespace) -> int:

@@ -394,7 +394,7 @@ def replay_file(path: str, variant: Any = None) -> int:
     from . import sched
     from .scenarios import BUILTIN
     try:
-        result = sched.replay(path)
+        result = sched.replay(path, variant=variant)
         scenario = BUILTIN.get(str(sched.load_replay(path).get("scenario")))
     except sched.ReplayFileError as e:
         print(f"mmlist: error: {e}", file=sys.stderr)

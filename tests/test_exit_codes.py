@@ -131,3 +131,28 @@ def test_usage_docs_list_the_exit_codes():
                          (4, "internal error")]:
         assert re.search(rf"^\| {code} \| .*{re.escape(needle)}", text, re.M), code
     assert "--strict" in text
+
+
+def test_a_user_variants_replay_needs_the_variant_and_its_content(tmp_path):
+    """The replay file records the variant's path and sha256 and never runs code it names:
+    `mmlist replay FILE` alone is bad input; with `--variant PATH` it reproduces; an edited
+    variant file is a stale replay (exit 2)."""
+    import shutil
+
+    from mmlist.variants import MUTANTS_DIR
+    mine = tmp_path / "my_change.py"
+    shutil.copy(MUTANTS_DIR / "no_nr_walkers_inc.py", mine)
+    out = tmp_path / "out"
+    code, text, err = _main("check", "--scenario", "walkers", "--variant", str(mine),
+                            "--max-executions", "3", "--out", str(out))
+    assert code == 1, text + err
+    replay = sorted(out.iterdir())[0]
+    data = __import__("json").loads(replay.read_text())
+    assert data["variant_path"] == str(mine) and len(data["variant_sha256"]) == 64
+    code, text, err = _main("replay", str(replay))
+    assert code == 2 and "--variant PATH" in _one_line(err)
+    code, text, err = _main("replay", str(replay), "--variant", str(mine))
+    assert code == 1 and text.rstrip().splitlines()[-1].startswith("reproduced:"), text + err
+    mine.write_text(mine.read_text() + "\n# edited\n")
+    code, text, err = _main("replay", str(replay), "--variant", str(mine))
+    assert code == 2 and "is not the file it was written with" in _one_line(err)

@@ -408,12 +408,6 @@ def test_cli_replay_fuzz(capsys: Any, fuzz_dir: str, raw: bytes) -> None:
     _check_cli(capsys, fuzz_dir, raw)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "outside replayfile.py: explore.replay() loads the file's `variant` with "
-    "variant_applied()/load_variant() without turning its ValueError/AttributeError into a "
-    "ReplayFileError, so hunt.replay_file() does not catch it and cli.main() reports an "
-    "internal error (exit 4, traceback log) instead of bad input (exit 2); e.g. "
-    '"variant": "nope" or "variant": ""'))
 @fuzz_settings(default=25, long=500)
 @given(data=mutated_dicts(gentle=True),
        variant=(st.text(max_size=12) | st.sampled_from(["", "nope", "x.py", "/etc/passwd", "."])))

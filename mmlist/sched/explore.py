@@ -237,12 +237,65 @@ def _clean(obj: Any) -> Any:
     return json.loads(json.dumps(obj, default=str))
 
 
+def _user_variant(variant: Any) -> tuple[str | None, str | None]:
+    """``(path, sha256)`` of a variant loaded from a user's file; (None, None) for a built-in
+    one or none (built-ins are named, and replays load them by name)."""
+    path = getattr(variant, "path", None)
+    if path is None or _is_builtin(getattr(variant, "name", "")):
+        return None, None
+    return os.path.abspath(str(path)), _sha256(str(path))
+
+
+def _is_builtin(name: str) -> bool:
+    """A built-in variant or mutant's name (by its file: loading variants while one is
+    applied would read the patched model)."""
+    from ..variants import _builtin_path
+    return bool(name) and "/" not in name and _builtin_path(name) is not None
+
+
+def _sha256(path: str) -> str:
+    import hashlib
+    with open(path, "rb") as fh:
+        return hashlib.sha256(fh.read()).hexdigest()
+
+
+def replay_variant(data: dict[str, Any], where: str, variant: Any = None) -> Any:
+    """The variant a replay runs under. A data file never names code to run: a built-in
+    variant is loaded by name; a user's variant must be given by the caller (``mmlist replay
+    FILE --variant PATH``), and must have the content the file was written with."""
+    from ..variants import load_variant
+    named = data.get("variant")
+    if variant is None:
+        if named is None:
+            return None
+        if isinstance(named, str) and _is_builtin(named) and not data.get("variant_path"):
+            return load_variant(named)
+        raise ReplayFileError(f"replay file {where} was written under the user variant "
+                              f"{named!r} ({data.get('variant_path') or 'a file'}): run "
+                              f"`mmlist replay {where} --variant PATH`")
+    v = load_variant(variant) if isinstance(variant, str) else variant
+    want = data.get("variant_sha256")
+    if want:
+        path = getattr(v, "path", None)
+        got = _sha256(str(path)) if path is not None else None
+        if got != want:
+            raise ReplayFileError(f"stale replay file {where}: variant {getattr(v, 'name', v)}"
+                                  f" is not the file it was written with (sha256 "
+                                  f"{(got or 'none')[:12]}..., the file has {want[:12]}...)")
+    elif named is None:
+        raise ReplayFileError(f"replay file {where} was written without a variant; run it "
+                              f"without --variant")
+    return v
+
+
 def make_replay_dict(scenario: Scenario, threads: list[str], dropped: list[str],
                      decisions: list[Decision], violation: Violation, cfg: RunConfig,
                      variant: Any, strategy: str, seed: int) -> dict[str, Any]:
+    vpath, vsha = _user_variant(variant)
     return _clean({
         "schema_version": SCHEMA_VERSION, "kind": KIND, "scenario": scenario.name,
         "threads": threads, "dropped": list(dropped), "variant": _variant_name(variant),
+        "variant_path": vpath, "variant_sha256": vsha,
         "structural": cfg.structural, "fair": cfg.fair, "step_budget": cfg.step_budget,
         "strategy": strategy, "seed": seed, "violation": violation.to_dict(),
         "decisions": [d.to_dict() for d in decisions]})
@@ -529,10 +582,12 @@ def _scenario_for(data: dict[str, Any], scenario: Scenario | str | None,
 
 
 def replay(replay_dict_or_path: Any, scenario: Scenario | str | None = None,
-           record: bool = True) -> ReplayResult:
+           record: bool = True, variant: Any = None) -> ReplayResult:
     """Run a saved schedule once (strictly); report whether the violation reproduces, or the
-    first divergence (expected vs observed op)."""
+    first divergence (expected vs observed op). ``variant``: the user's variant file the
+    replay was written under (never taken from the file itself)."""
     data, where = _open(replay_dict_or_path)
+    the_variant = replay_variant(data, where, variant)
     sc, sc2 = _scenario_for(data, scenario, where)
     try:
         expected = Violation.from_dict(data["violation"])
@@ -541,7 +596,7 @@ def replay(replay_dict_or_path: Any, scenario: Scenario | str | None = None,
     cfg = RunConfig(structural=bool(data.get("structural", True)),
                     fair=bool(data.get("fair", False)),
                     step_budget=int(data.get("step_budget", 5000))).stopping_at(expected)
-    with variant_applied(data.get("variant")), WorkerPool() as pool:
+    with variant_applied(the_variant), WorkerPool() as pool:
         ex = Session(pool).run(sc2, Replay(data["_decisions"], strict=True), cfg,
                                record=2 if record else 0)
     got = match(ex.violations, (expected.check, expected.function))
@@ -566,7 +621,7 @@ def shrink(failure_or_replay: Any, scenario: Scenario | str | None = None,
                     fair=bool(data.get("fair", False)),
                     step_budget=int(data.get("step_budget", 5000))).stopping_at(v)
     target = (v.check, v.function)
-    with variant_applied(data.get("variant")), WorkerPool() as pool:
+    with variant_applied(replay_variant(data, where)), WorkerPool() as pool:
         session = Session(pool)
         sr = shrink_schedule(session, sc, data["_decisions"], target, cfg,
                              dropped=list(data.get("dropped") or []), max_attempts=max_attempts)
