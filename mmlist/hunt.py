@@ -151,8 +151,8 @@ class HuntReport:
                 lines.append("")
                 lines.append(f"=== {n}. {f.scenario}: {f.violation} {f.label.text()}")
                 lines.append(f"    {f.count} occurrence(s); first in execution "
-                             f"{f.first_execution} after {f.first_seconds:.2f}s"
-                             + _also(f))
+                             f"{f.first_execution} of {f.scenario}, {f.first_seconds:.2f}s into "
+                             f"the run" + _also(f))
                 lines.append(f.table.rstrip())
                 if f.replay_path and f.replay_path not in f.table:
                     lines.append(f"replay: mmlist replay {shlex.quote(f.replay_path)}")
