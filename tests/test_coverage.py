@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import ast
 import json
-import time
 from pathlib import Path
 
 import pytest
@@ -186,22 +185,15 @@ def test_recording_does_not_change_schedules(name, strategy):
     assert cov.hit, "the model threads reached no point"
 
 
-def test_cover_costs_one_global_load_when_off():
-    def noop(point):
-        return None
-
-    def best(fn, n=100_000):
-        times = []
-        for _ in range(7):
-            t = time.perf_counter()
-            for _ in range(n):
-                fn("get_next_mm:case1-stale")
-            times.append(time.perf_counter() - t)
-        return min(times)
-
+def test_cover_when_off_records_nothing_and_never_calls_the_hook(monkeypatch):
+    """Behaviour only: its cost (one global load, ~50 ns) is a figure for the benchmark, not an
+    assertion here."""
+    def no_hook(*a, **k):
+        raise AssertionError("cover() went through the hook")
+    monkeypatch.setattr(rt, "hook", no_hook)
     assert rt._coverage is None
-    ratio = best(rt.cover) / best(noop)
-    assert ratio < 2.5, f"cover() off costs {ratio:.1f}x an empty call"
+    assert rt.cover("get_next_mm:case1-stale") is None
+    assert rt._coverage is None
 
 
 # --- measuring --------------------------------------------------------------------------------
