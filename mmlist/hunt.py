@@ -250,15 +250,6 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:60]
 
 
-def _unique_path(out_dir: str, stem: str) -> str:
-    path = os.path.join(out_dir, f"{stem}.json")
-    n = 2
-    while os.path.exists(path):
-        path = os.path.join(out_dir, f"{stem}-{n}.json")
-        n += 1
-    return path
-
-
 def _record(report: HuntReport, scenario: Any, sched_report: Any, out_dir: str | None,
             index: dict, t_scenario: float) -> None:
     """Label and merge ``sched_report``'s failures into ``report``; write a replay file for
@@ -269,8 +260,8 @@ def _record(report: HuntReport, scenario: Any, sched_report: Any, out_dir: str |
         path = None
         if out_dir:
             os.makedirs(out_dir, exist_ok=True)
-            path = _unique_path(out_dir, f"{_slug(scenario.name)}-{_slug(v.check)}")
-            sched.save_replay(failure, path)
+            path = sched.save_replay(failure, os.path.join(
+                out_dir, f"{_slug(scenario.name)}-{_slug(v.check)}.json"), exclusive=True)
         count = int(getattr(failure, "count", 1) or 1)
         first_s = float(getattr(failure, "first_seconds", 0.0) or 0.0)
         key = finding_key(v, scenario.config)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import shlex
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -543,11 +544,13 @@ def _verdict(rep: Report, strat: Strategy, nondet_first: Any,
 # ---------------------------------------------------------------------------------------------
 # Replay files.
 # ---------------------------------------------------------------------------------------------
-def save_replay(failure: Failure, path: str) -> str:
-    dump(failure.replay_dict, path)
+def save_replay(failure: Failure, path: str, exclusive: bool = False) -> str:
+    """Write the failure's replay file; ``exclusive``: never overwrite, take ``stem-2.json``...
+    instead. Returns the path written (commands in the table are shell-quoted)."""
+    path = dump(failure.replay_dict, path, exclusive=exclusive)
     failure.replay_path = path
     failure.table_text = failure.table_text.replace(f"mmlist replay {_FILE}",
-                                                    f"mmlist replay {path}")
+                                                    f"mmlist replay {shlex.quote(path)}")
     return path
 
 
