@@ -40,7 +40,7 @@ Operators (``OPERATORS``; ids ``function:operator:line:index``, ``line`` counted
   ``preempt_disable``;
 * ``plain_access``: the model's marked accesses are calls, ``READ_ONCE(obj, "f")``,
   ``READ_ONCE(arr, i)``, ``WRITE_ONCE(obj, "f", v)`` (``mmlist/kernel/fields.py``;
-  ``smp_load_acquire``/``smp_store_release`` are the same functions): they become the plain
+  ``smp_load_acquire``/``smp_store_release`` take the same arguments): they become the plain
   accesses ``obj.f``, ``arr[i]``, ``obj.f = v``, which the ``tracked`` descriptors and
   ``tracked_array`` record as plain (racy) accesses and which are not scheduling points;
 * ``swap``: two adjacent statements of a block exchanged;

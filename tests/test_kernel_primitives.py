@@ -116,8 +116,25 @@ def test_read_once_on_an_array_index():
     assert arr == ["g", "f"]
 
 
-def test_acquire_release_are_marked_accesses():
-    assert smp_load_acquire is READ_ONCE and smp_store_release is WRITE_ONCE
+def test_acquire_release_are_marked_accesses_tagged_with_their_ordering(rec_ops):
+    """Same scheduling points as READ_ONCE/WRITE_ONCE (same op codes, and a field name equal
+    to the plain one), tagged with the ordering that only the race check reads."""
+    from mmlist.kernel import rcu_assign_pointer, rcu_dereference
+    from mmlist.kernel.fields import order_of
+
+    class O:
+        x = 0
+    o = O()
+    smp_store_release(o, "x", 1)
+    assert smp_load_acquire(o, "x") == 1
+    rcu_assign_pointer(o, "x", 2)
+    assert rcu_dereference(o, "x") == 2
+    READ_ONCE(o, "x")
+    ops = [(op, arg, order_of(arg)) for _, op, _, arg in rec_ops.ops]
+    assert ops == [(rt.WRITE_ONCE, "x", "release"), (rt.READ_ONCE, "x", "acquire"),
+                   (rt.WRITE_ONCE, "x", "rcu_assign"), (rt.READ_ONCE, "x", "rcu_deref"),
+                   (rt.READ_ONCE, "x", None)]
+    assert repr(rec_ops.ops[0][3]) == "'x'" and hash(rec_ops.ops[0][3]) == hash("x")
 
 
 # --- spinlocks, mutexes, rw_semaphore ---------------------------------------------------------------

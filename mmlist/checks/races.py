@@ -1,71 +1,254 @@
-"""The lockset race check: plain accesses to protected fields, ordered by happens-before.
+"""The race check: every hooked access to shared state, ordered by the LKMM's happens-before.
 
-Each shared field declares the lock that protects it (protocol.md section 1):
+The race table
+--------------
 
-====================================================  ==========================================
-field                                                 protected by
-====================================================  ==========================================
-``mm_state.{seq,head,tail,nr_walkers}``,              the mm_list lock of the lruvec's memcg
-``mm_state.filters[]``, ``mm_state.stats[][]``
-``list_head.{next,prev}`` of a fifo and of its mms    that memcg's mm_list lock
-``mm->lru_gen.memcg``                                 an mm_list lock
-``task->mm``                                          ``task_lock(task)`` (``alloc_lock``)
-``lrugen->max_seq``                                   ``lruvec->lru_lock``
-====================================================  ==========================================
+Every field the model reaches through the runtime hook (``READ``/``WRITE``, ``READ_ONCE``/
+``WRITE_ONCE``, bitops) has a row in ``FIELDS``: what protects it, of five kinds.
 
-A *plain* access (``READ``/``WRITE`` op) is reported when it conflicts with another thread's
-access to the same field (at least one of them a write), at least one of the two is made without
-the protecting lock, and neither happens before the other. Happens-before is tracked with vector
-clocks over: lock release -> later acquire of that lock; a wake-up -> the woken waiter; the
-set-up context -> every thread it starts; and the marked accesses that order memory in the
-LKMM, treated as acquire and release on their location: value-returning atomics
-(``atomic_inc_not_zero``, ``atomic_dec_and_test``), ``smp_store_release``/``smp_load_acquire``
-of ``max_seq``, and pointers published with ``WRITE_ONCE``/``rcu_assign_pointer`` and read with
-``READ_ONCE``/``rcu_dereference`` (``filters[]``, ``mm->owner``, ``task->memcg``). Plain
-``READ_ONCE``/``WRITE_ONCE`` (``mm_state->seq``) and non-returning bitops order nothing (see
-``CheckSuite``'s ``ORDERING_FIELDS``). Marked accesses are never reported: the kernel marks
-the accesses it means to race.
+``lock``
+    A lock instance protects it (protocol.md section 1): two accesses made holding *the same
+    instance* never race (two locks of one class are not one lock).
+``none``
+    No lock protects it; the C reaches it with marked accesses, or only where something else
+    orders the accesses (an owner's ``task_lock``, ``mm_users``, publication before the object
+    is visible). Every pair of conflicting accesses, at least one of them plain, must be
+    ordered by happens-before.
+``marked``
+    The C reaches it only with marked accesses (atomic bitops, ``atomic_t`` ops,
+    ``test_bit(MMF_...)``); the model's accesses stand for those, so they are checked as
+    marked: they race with a plain access, never with each other.
+``implicit``
+    A kernel lock the model does not take (the page-table lock, ``tasklist_lock``, a
+    workqueue's ``pool->lock``, ``cgroup_mutex``): each model access is one step standing for
+    one made under that lock, so the accesses are checked as if they all held it (a lockset
+    check only: no happens-before edge is invented for them).
+``unchecked``
+    Model bookkeeping with no C field (a freed flag, the World's registry of mms, the harness's
+    walker count): hooked so that the reductions see it, never race-checked; the row says which
+    check covers what it stands for.
 
-Because happens-before does not depend on the order the threads actually ran in, a race shows
-up even in a run where the threads ran one after another, as long as nothing orders them.
+A field that has no row is race-checked as ``none`` and listed in ``RaceChecker.unknown``
+(``tests/test_checks_races.py`` runs every built-in scenario and wants that list empty).
 
-``BENIGN`` is the allowlist of races the seed makes on purpose; they are kept in
-``CheckSuite.benign`` (visible, not reported as violations).
+Happens-before, as the LKMM says
+--------------------------------
+
+Vector clocks (one per model thread), with edges only where the kernel has acquire and release:
+
+* unlock -> a later lock of *the same lock instance*; a successful ``down_read_trylock`` acquires
+  from the writers' unlocks only, and ``up_read`` releases to writers only: two readers never
+  order each other;
+* ``smp_store_release``/``rcu_assign_pointer`` -> an ``smp_load_acquire`` or ``rcu_dereference``
+  that reads that store (the location's last write). ``rcu_dereference`` is an address-
+  dependency-ordered read: the model treats it as an acquire of a release store it reads, which
+  orders every later access of the reader, not only the dependent ones (a documented
+  over-approximation; ``READ_ONCE`` of a pointer published by a plain ``WRITE_ONCE`` orders
+  nothing);
+* value-returning atomics are full barriers on their counter (``atomic_dec_and_test``, a
+  *successful* ``atomic_inc_not_zero``); a failed ``atomic_inc_not_zero``, ``atomic_inc`` and
+  ``atomic_read`` order nothing;
+* wait queues: ``prepare_to_wait``/``finish_wait``/``wake_up`` take the queue's lock (acquire and
+  release on it); the woken waiter's ``schedule()`` acquires from the wake-up;
+* the set-up context -> every thread it starts.
+
+``READ_ONCE``/``WRITE_ONCE`` and the non-returning bitops order nothing: they are scheduling
+points, never edges. Because happens-before does not depend on the order the threads ran in, a
+race shows up even in a run where the threads ran one after another, as long as nothing orders
+them.
+
+A race between two accesses (at least one a write, at least one plain, different threads, not
+ordered, not both holding the protecting lock instance) is a ``data_race`` violation, unless the
+findings registry (``mmlist.findings``: entries with ``benign_races``) judges it intended; those
+are kept in ``CheckSuite.benign`` with the entry's id and reason (shown, never violations).
 """
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from .. import runtime as rt
-from ..kernel.bitops import bitmap
+from ..findings import BENIGN_RACES
+from ..kernel.bitops import bitmap, cpumask_t, nodemask_t
+from ..kernel.fields import ACQUIRE, RCU_ASSIGN, RCU_DEREF, RELEASE
 from ..kernel.list import ListHead
-from ..model.structs import (lru_gen_mm_list, lru_gen_mm_state, lru_gen_struct, mm_lru_gen,
-                             mm_struct, task_struct, tracked_array)
+from ..kernel.sync import rw_semaphore, wait_queue_head
+from ..model.pagetable import PageTables
+from ..model.structs import (lru_gen_mm_list, lru_gen_mm_state, lru_gen_struct, mem_cgroup,
+                             mm_lru_gen, mm_struct, task_struct, tracked_array)
 from .report import caller, label
 
-#: (model function, kernel helper or None, field) -> why the race is intended.
+#: (model function, kernel helper or None, field) -> why the race is intended: the benign races
+#: of the findings registry (``mmlist.findings``), by the key the checker looks up.
 BENIGN: dict[tuple[str, str | None, str], str] = {
-    ("lru_gen_use_mm", "list_empty", "list_head.next"):
-        "lru_gen_use_mm(): VM_WARN_ON(list_empty(&mm->lru_gen.list)) reads the node without the "
-        "mm_list lock; the seed says: 'unlikely but not a bug when racing with "
-        "lru_gen_migrate_mm()'. list_empty() is a READ_ONCE in the C.",
-    ("lru_gen_del_mm", "list_empty", "list_head.next"):
-        "lru_gen_del_mm(): 'if (list_empty(&mm->lru_gen.list)) return;' reads the mm's own node "
-        "before taking the lock. list_empty() is a READ_ONCE in the C, and a concurrent "
-        "list_add_tail()/list_del_init() of a *neighbour* rewrites this node's next pointer "
-        "without changing whether it points to itself; adding or deleting the mm itself is "
-        "excluded by its owner's task_lock and by mm_users.",
-    ("lru_gen_add_mm", "list_empty", "list_head.next"):
-        "lru_gen_add_mm(): VM_BUG_ON_MM(!list_empty(&mm->lru_gen.list)) reads the mm's own node "
-        "before taking the lock (READ_ONCE in the C); same reasoning as lru_gen_del_mm().",
-    ("lru_gen_migrate_mm", "list_empty", "list_head.next"):
-        "lru_gen_migrate_mm(): VM_BUG_ON_MM(list_empty(&mm->lru_gen.list)) reads the mm's own "
-        "node under its owner's task_lock (READ_ONCE in the C); same reasoning as "
-        "lru_gen_del_mm().",
-}
+    (r.function, r.via, r.field): r.why for r in BENIGN_RACES}
+_BENIGN_ENTRY: dict[tuple[str, str | None, str], str] = {
+    (r.function, r.via, r.field): r.entry for r in BENIGN_RACES}
 
-#: Sentinel: "some lock of class 'mm_list lock'" when the exact one is not known.
+#: Sentinel: "the mm_list lock of the list the mm will be on" when the mm is on none: the
+#: access is protected by whichever mm_list lock instance both accesses hold.
 ANY_MM_LIST = "an mm_list lock"
+
+LOCK, NONE, MARKED, IMPLICIT, UNCHECKED = "lock", "none", "marked", "implicit", "unchecked"
+
+_ORDER_WRITES = frozenset({RELEASE, RCU_ASSIGN})
+_ORDER_READS = frozenset({ACQUIRE, RCU_DEREF})
+
+
+@dataclass(frozen=True)
+class FieldRule:
+    """One row of the race table: ``kind`` (``lock``, ``none``, ``marked``, ``implicit``,
+    ``unchecked``), the protector in words, and the reason from the seed, protocol.md or the
+    kernel. ``lock`` rows name a resolver of ``LockMap`` (``resolve``)."""
+
+    struct: str
+    field: str
+    kind: str
+    protector: str
+    reason: str
+    resolve: str | None = None
+
+
+#: The race table (docs/invariants.md renders it): every hooked field of shared state.
+FIELDS: tuple[FieldRule, ...] = (
+    FieldRule("lru_gen_mm_state", "seq", LOCK, "the mm_list lock of the lruvec's memcg",
+              "protocol.md 1; also READ_ONCE without it (get_next_mm's stale test)", "state"),
+    FieldRule("lru_gen_mm_state", "head", LOCK, "the mm_list lock of the lruvec's memcg",
+              "protocol.md 1", "state"),
+    FieldRule("lru_gen_mm_state", "tail", LOCK, "the mm_list lock of the lruvec's memcg",
+              "protocol.md 1", "state"),
+    FieldRule("lru_gen_mm_state", "nr_walkers", LOCK, "the mm_list lock of the lruvec's memcg",
+              "protocol.md 1", "state"),
+    FieldRule("mm_state", "filters[]", LOCK, "the mm_list lock of the lruvec's memcg",
+              "clear_bloom_filter() writes it under the lock; set/test_bloom_filter() read it "
+              "with READ_ONCE", "array"),
+    FieldRule("mm_state", "stats[][]", LOCK, "the mm_list lock of the lruvec's memcg",
+              "reset_mm_stats() under lockdep_assert_held()", "array"),
+    FieldRule("list_head", "next, prev", LOCK,
+              "the mm_list lock of the list the node is on (an mm on no list: any mm_list lock "
+              "instance both accesses hold)",
+              "the fifo and its nodes: 'protects the list above'; list_empty() is a READ_ONCE",
+              "list_head"),
+    FieldRule("lru_gen", "memcg", NONE, "none: ordered by the callers",
+              "lru_gen_add_mm() writes it before taking the mm_list lock, lru_gen_del_mm() "
+              "after dropping it: the seed relies on its callers (the owner's task_lock, or "
+              "mm_users reaching 0 in __mmput()) to order the accesses"),
+    FieldRule("lru_gen", "nodes (whole map)", NONE, "none: racy bitops by design",
+              "protocol.md 1: 'nodes: none (racy bitops, by design)'; node_isset()/"
+              "node_clear() are atomic bitops, nodes_full()/nodes_setall() plain word loops"),
+    FieldRule("mm_cpumask", "bits (whole map)", NONE, "none: atomic bitops",
+              "switch_mm_irqs_off() sets and clears bits with atomic bitops; cpumask_empty() is "
+              "a plain word loop"),
+    FieldRule("filters[].bits", "bits (whole map)", LOCK,
+              "the mm_list lock for bitmap_clear(); set_bit()/test_bit() are marked",
+              "clear_bloom_filter() under lockdep_assert_held()", "filter"),
+    FieldRule("task", "mm", LOCK, "task_lock(task) (alloc_lock)",
+              "exec_mmap()/exit_mm()/kthread_use_mm() write it under task_lock", "task_mm"),
+    FieldRule("task", "memcg", NONE, "none: rcu_assign_pointer()/rcu_dereference()",
+              "the task's css_set: changed with rcu_assign_pointer() under css_set_lock, read "
+              "with task_css() (rcu_dereference) under RCU; the model's plain accesses (a child "
+              "not yet visible, the exiting task) must be ordered"),
+    FieldRule("task", "flags", NONE, "none: written by the task itself",
+              "current->flags: PF_EXITING is set by the task itself (exit_signals(), under "
+              "cgroup_threadgroup_rwsem); other tasks' reads must be ordered with it"),
+    FieldRule("task", "active_mm", NONE, "none: the CPU running the task",
+              "changed by the task's own CPU (context_switch() under the rq lock, exec and "
+              "kthread_use_mm() with IRQs off)"),
+    FieldRule("task", "exited", IMPLICIT, "tasklist_lock (not modelled)",
+              "stands for exit_notify()'s exit_state, written under write_lock(tasklist_lock); "
+              "for_each_process() readers hold read_lock(tasklist_lock)"),
+    FieldRule("task", "on_cpu", MARKED, "none: marked",
+              "p->on_cpu: smp_store_release() in finish_task(), smp_load_acquire()/READ_ONCE() "
+              "in try_to_wake_up()"),
+    FieldRule("task", "visible", UNCHECKED, "-",
+              "model bookkeeping: cgroup_post_fork() ran (written once, read by nobody)"),
+    FieldRule("mm", "owner", NONE, "none: changed by the current owner only",
+              "mm_types.h: 'current == mm->owner ... new_owner->alloc_lock is held' for a "
+              "change (WRITE_ONCE in mm_update_next_owner()); read with rcu_dereference() or "
+              "under the owner's alloc_lock"),
+    FieldRule("mm", "oom_victim", MARKED, "none: marked",
+              "MMF_OOM_VICTIM: set_bit() in mark_oom_victim(), test_bit() in "
+              "mm_is_oom_victim()"),
+    FieldRule("mm", "freed", UNCHECKED, "-",
+              "model bookkeeping: the mm_struct's memory; its lifetime is the lifetime "
+              "checks' (mm_freed_on_list, refcount_balance)"),
+    FieldRule("mm", "mmap_exited", UNCHECKED, "-",
+              "model bookkeeping: the page tables exist; a walk after exit_mmap() is reported "
+              "by walk_after_mmput"),
+    FieldRule("memcg", "online", MARKED, "none: marked",
+              "CSS_ONLINE: cleared under cgroup_mutex by offline_css(); css iterators read it "
+              "under RCU"),
+    FieldRule("memcg", "freed", UNCHECKED, "-",
+              "model bookkeeping: the memcg's memory; an access after the free is KASAN's "
+              "report (get_lruvec())"),
+    FieldRule("memcg", "moving_account", MARKED, "none: atomic_t",
+              "memcg->moving_account: atomic_inc()/atomic_dec()/atomic_read()"),
+    FieldRule("lrugen", "max_seq", LOCK, "lruvec->lru_lock",
+              "inc_max_seq() writes it under lru_lock with smp_store_release(); readers use "
+              "READ_ONCE", "lrugen"),
+    FieldRule("pgtables", "ptes", MARKED, "the PTE table's lock (not modelled); marked",
+              "the accessed bit is set by the MMU and cleared with "
+              "ptep_test_and_clear_young() (atomic); the rest under the PTL, which each model "
+              "step stands for (walk_pte_range(), lru_gen_look_around()'s caller, "
+              "copy_pte_range())"),
+    FieldRule("wait_queue_head", "waiters", MARKED, "wq->lock; marked",
+              "waitqueue_active() after smp_mb() in wq_has_sleeper(): a lockless read; the "
+              "queue changes under wq->lock"),
+    FieldRule("world", "tasks", IMPLICIT, "tasklist_lock (not modelled)",
+              "attach_pid()/release_task() under write_lock(tasklist_lock); "
+              "for_each_process() under read_lock(tasklist_lock), find_task_by_vpid() under "
+              "RCU"),
+    FieldRule("world", "all_tasks", IMPLICIT, "pidmap_lock/tasklist_lock (not modelled)",
+              "alloc_task(): the pid allocation (alloc_pid() under pidmap_lock) and the task "
+              "list"),
+    FieldRule("world", "memcgs", IMPLICIT, "cgroup_mutex (not modelled)",
+              "mem_cgroup_alloc(): a css is linked into the hierarchy under cgroup_mutex and "
+              "iterated under RCU"),
+    FieldRule("world", "mms", UNCHECKED, "-",
+              "model bookkeeping: the World's registry of mms and their ids (allocate_mm(): "
+              "the slab allocator, which orders nothing); hooked for the reductions"),
+    FieldRule("world", "system_wq", IMPLICIT, "the worker pool's lock (not modelled)",
+              "queue_work() and worker_thread() take pool->lock around the worklist"),
+    FieldRule("world", "walkers_left", UNCHECKED, "-",
+              "harness bookkeeping: how many walker threads are left (for the kworker's exit)"),
+)
+
+
+#: type -> the race table's struct name, for the types whose field is the hook's ``arg``
+_BY_ARG: dict[type, str] = {
+    lru_gen_mm_state: "lru_gen_mm_state", mm_lru_gen: "lru_gen", task_struct: "task",
+    mm_struct: "mm", mem_cgroup: "memcg", lru_gen_struct: "lrugen", PageTables: "pgtables",
+    wait_queue_head: "wait_queue_head"}
+#: type -> (struct, field), for the types that are one location of the table
+_WHOLE: dict[type, tuple[str, str]] = {
+    ListHead: ("list_head", "next, prev"), nodemask_t: ("lru_gen", "nodes (whole map)"),
+    cpumask_t: ("mm_cpumask", "bits (whole map)"), bitmap: ("filters[].bits", "bits (whole map)")}
+
+
+def _struct_of(obj: Any, arg: Any) -> tuple[str, str] | None:
+    """``(struct, field)`` of a hooked access, as the race table names them."""
+    t = type(obj)
+    name = _BY_ARG.get(t)
+    if name is not None:
+        return name, str(arg)
+    whole = _WHOLE.get(t)
+    if whole is not None:
+        return whole
+    if t is tracked_array:
+        return ("mm_state", "filters[]") if obj.label.endswith(".filters") else \
+            ("mm_state", "stats[][]")
+    if t.__name__ == "World":
+        return "world", str(arg)
+    return None
+
+
+_RULES: dict[tuple[str, str], FieldRule] = {(r.struct, r.field): r for r in FIELDS}
+
+
+def rule_of(obj: Any, arg: Any) -> FieldRule | None:
+    """The race table's row for an access (None: no row)."""
+    key = _struct_of(obj, arg)
+    return None if key is None else _RULES.get(key)
 
 
 def _join(a: list, b: list) -> None:
@@ -77,7 +260,7 @@ def _join(a: list, b: list) -> None:
 
 
 class LockMap:
-    """Which lock protects a field of an object (``None``: not a checked field)."""
+    """The lock instance protecting a ``lock`` row's field of one object."""
 
     def __init__(self, world: Any):
         self.world = world
@@ -86,14 +269,13 @@ class LockMap:
         self.lrugen_lock: dict[Any, Any] = {}
         self.filter_lock: dict[Any, Any] = {}
         self.refresh()
-        self.by_type = {
-            lru_gen_mm_state: self._mm_state,
-            tracked_array: self._array,
-            ListHead: self._list_head,
-            mm_lru_gen: self._lru_gen,
-            task_struct: self._task,
-            lru_gen_struct: self._lrugen,
-            bitmap: self._bitmap,
+        self.resolvers: dict[str, Callable[[Any, Any], Any]] = {
+            "state": lambda o, a: self._mapped(self.state_lock, o),
+            "array": lambda o, a: self._mapped(self.array_lock, o),
+            "filter": lambda o, a: self._mapped(self.filter_lock, o),
+            "lrugen": lambda o, a: self._mapped(self.lrugen_lock, o),
+            "list_head": self._list_head,
+            "task_mm": lambda o, a: o.alloc_lock,
         }
 
     def refresh(self) -> None:
@@ -112,22 +294,11 @@ class LockMap:
                     if bm is not None:
                         self.filter_lock[bm] = mm_list.lock
 
-    def protector(self, obj: Any, arg: Any) -> Any:
-        fn = self.by_type.get(type(obj))
-        return None if fn is None else fn(obj, arg)
-
-    def _mm_state(self, obj: Any, arg: Any) -> Any:
-        lock = self.state_lock.get(obj)
+    def _mapped(self, table: dict, obj: Any) -> Any:
+        lock = table.get(obj)
         if lock is None:
             self.refresh()
-            lock = self.state_lock.get(obj)
-        return lock
-
-    def _array(self, obj: Any, arg: Any) -> Any:
-        lock = self.array_lock.get(obj)
-        if lock is None:
-            self.refresh()
-            lock = self.array_lock.get(obj)
+            lock = table.get(obj)
         return lock
 
     def _list_head(self, obj: Any, arg: Any) -> Any:
@@ -138,34 +309,14 @@ class LockMap:
             memcg = c.lru_gen.__dict__["_memcg"]
             if memcg is not None:
                 return memcg.mm_list.lock
-            if not self.world.config.CONFIG_MEMCG:
+            if not self.world.memcg_enabled:
                 return self.world.mm_list.lock
             return ANY_MM_LIST
         return None
 
-    def _bitmap(self, obj: Any, arg: Any) -> Any:
-        """A Bloom filter's bits: bitmap_clear() under the mm_list lock, set_bit()/test_bit()
-        without it. Node and CPU masks are unprotected by design (not bitmap but subclasses)."""
-        lock = self.filter_lock.get(obj)
-        if lock is None:
-            self.refresh()
-            lock = self.filter_lock.get(obj)
-        return lock
-
-    def _lru_gen(self, obj: Any, arg: Any) -> Any:
-        return ANY_MM_LIST if arg == "memcg" else None
-
-    def _task(self, obj: Any, arg: Any) -> Any:
-        return obj.alloc_lock if arg == "mm" else None
-
-    def _lrugen(self, obj: Any, arg: Any) -> Any:
-        if arg != "max_seq":
-            return None
-        lock = self.lrugen_lock.get(obj)
-        if lock is None:
-            self.refresh()
-            lock = self.lrugen_lock.get(obj)
-        return lock
+    def protector(self, rule: FieldRule, obj: Any, arg: Any) -> Any:
+        fn = self.resolvers.get(rule.resolve or "")
+        return None if fn is None else fn(obj, arg)
 
 
 def field_name(obj: Any, arg: Any) -> str:
@@ -174,9 +325,24 @@ def field_name(obj: Any, arg: Any) -> str:
         return obj.label.rsplit(".", 1)[-1].split("[")[0] + "[]"
     if isinstance(obj, ListHead):
         return f"list_head.{arg}"
+    t = type(obj)
+    if t is nodemask_t:
+        return "lru_gen.nodes"
+    if t is cpumask_t:
+        return "mm_cpumask"
+    if t is bitmap:
+        return "filters[].bits"
     kind = {lru_gen_mm_state: "mm_state", mm_lru_gen: "lru_gen", task_struct: "task",
-            lru_gen_struct: "lrugen"}.get(type(obj), type(obj).__name__)
+            lru_gen_struct: "lrugen", mm_struct: "mm", mem_cgroup: "memcg",
+            PageTables: "pgtables"}.get(t, t.__name__)
+    if kind == "World":
+        kind = "world"
     return f"{kind}.{arg}"
+
+
+def _exclusive(lock: Any) -> bool:
+    """A lock whose holders exclude each other (a read-held rw_semaphore protects no write)."""
+    return not isinstance(lock, rw_semaphore)
 
 
 class RaceChecker:
@@ -191,6 +357,8 @@ class RaceChecker:
         self.sync: dict[Any, list[int]] = {}
         self.locs: dict[tuple, list] = {}
         self.benign: list[dict[str, Any]] = []
+        #: (struct, field) of accesses to fields the race table has no row for
+        self.unknown: set[tuple[str, str]] = set()
         self._seen: set = set()
 
     # --- clocks --------------------------------------------------------------------------------
@@ -222,8 +390,20 @@ class RaceChecker:
         self.sync[key] = C[:]
         C[t] += 1
 
+    def release_join(self, ctx: Any, key: Any) -> None:
+        """A release that adds to what the key holds (readers leaving an rw_semaphore)."""
+        t = self.tid(ctx)
+        C = self.clocks[t]
+        L = self.sync.get(key)
+        if L is None:
+            self.sync[key] = C[:]
+        else:
+            _join(L, C)
+        C[t] += 1
+
     def marked(self, ctx: Any, key: Any) -> None:
-        """A marked access: acquire and release on its location (SC atomics)."""
+        """Acquire and release on ``key``: a lock operation on a wait queue's lock, a fully
+        ordered atomic read-modify-write."""
         t = self.tid(ctx)
         C = self.clocks[t]
         L = self.sync.get(key)
@@ -232,36 +412,99 @@ class RaceChecker:
         self.sync[key] = C[:]
         C[t] += 1
 
-    # --- accesses to protected fields -----------------------------------------------------------
+    # --- the synchronising operations (called by CheckSuite.on_event) --------------------------
+    def once(self, ctx: Any, op: int, obj: Any, arg: Any) -> None:
+        """``READ_ONCE``/``WRITE_ONCE`` (possibly tagged as acquire, release, rcu_dereference,
+        rcu_assign_pointer by ``mmlist.kernel.fields``): checked as a marked access, then the
+        ordering it carries."""
+        self.plain(ctx, op, obj, arg, marked=True)
+        order = getattr(arg, "order", None)
+        key = (obj, arg)
+        if op == rt.WRITE_ONCE:
+            if order in _ORDER_WRITES:
+                self.release(ctx, ("store", key))
+            else:
+                self.sync.pop(("store", key), None)      # the last write is no release
+        elif order in _ORDER_READS:
+            self.acquire(ctx, ("store", key))
+
+    def atomic(self, ctx: Any, obj: Any, arg: Any) -> None:
+        """Value-returning atomics are full barriers on their counter; a failed
+        ``atomic_inc_not_zero`` (it returns without writing) and the non-returning ops order
+        nothing. The hook runs just before the operation, so ``obj.counter`` is what it sees
+        (exactly so under the controlled scheduler)."""
+        if arg == "dec_and_test" or (arg == "inc_not_zero" and obj.counter != 0):
+            self.marked(ctx, obj)
+
+    def trylock(self, ctx: Any, obj: Any) -> None:
+        """A successful read trylock acquires from the writers' unlocks only (readers do not
+        order each other); a failed one orders nothing."""
+        if isinstance(obj, rw_semaphore):
+            if obj.writer is None:
+                self.acquire(ctx, obj)
+        elif getattr(obj, "owner", None) is None:
+            self.acquire(ctx, obj)
+
+    def read_unlock(self, ctx: Any, obj: Any) -> None:
+        """``up_read``: a release to the next writer, not to other readers."""
+        self.release_join(ctx, ("readers", obj))
+
+    def wait_op(self, ctx: Any, op: int, obj: Any) -> None:
+        """``prepare_to_wait``/``finish_wait``/``wake_up`` take the queue's lock; the woken
+        ``schedule()`` acquires from the wake-up."""
+        if op == rt.WAIT_SCHEDULE:
+            self.acquire(ctx, obj)
+        else:
+            self.marked(ctx, obj)
+
+    # --- accesses ------------------------------------------------------------------------------
     def plain(self, ctx: Any, op: int, obj: Any, arg: Any, marked: bool = False) -> None:
-        """A plain access (or, with ``marked``, a READ_ONCE/WRITE_ONCE) to a checked field. A
+        """An access to a hooked field: plain, or (``marked``) a READ_ONCE/WRITE_ONCE/bitop. A
         marked access races with a plain one (KCSAN's rule: at least one plain access), never
         with another marked one."""
-        lock = self.locks.protector(obj, arg)
-        if lock is None:
-            return
-        if lock is ANY_MM_LIST:
-            held = any(getattr(h, "lock_class", None) == "mm_list lock" for h in ctx.locks_held)
+        rule = rule_of(obj, arg)
+        if rule is None:
+            key = _struct_of(obj, arg)
+            self.unknown.add(key or (type(obj).__name__, str(arg)))
+            kind = NONE
         else:
-            held = lock in ctx.locks_held
+            kind = rule.kind
+        if kind == UNCHECKED:
+            return
+        lock: Any = None
+        held: frozenset = frozenset()
+        if kind == LOCK:
+            lock = self.locks.protector(rule, obj, arg)
+            if lock is ANY_MM_LIST:
+                held = frozenset(h for h in ctx.locks_held
+                                 if getattr(h, "lock_class", None) == "mm_list lock")
+            elif lock is not None and lock in ctx.locks_held and _exclusive(lock):
+                held = frozenset((lock,))
+        elif kind == IMPLICIT:
+            lock = rule.protector
+            held = frozenset(((rule.struct, rule.field, id(obj)),))
+        elif kind == MARKED:
+            marked = True
         t = self.tid(ctx)
         C = self.clocks[t]
         fn, via = caller(3)
         write = op == rt.WRITE or op == rt.WRITE_ONCE or op == rt.BIT_WRITE
-        rec = (t, C[t], held, fn, via, write, lock, marked)
+        rec = (t, C[t], held, fn, via, write, lock if lock is not None else rule, marked)
         key = (obj, arg)
+        if write and not marked:
+            self.sync.pop(("store", key), None)          # a plain store is no release
         loc = self.locs.get(key)
         if loc is None:
             self.locs[key] = [rec, {}] if write else [None, {t: rec}]
             return
         w = loc[0]
         if (w is not None and w[0] != t and not (marked and w[7]) and not self._hb(w, C)
-                and not (held and w[2])):
+                and not (held & w[2])):
             self._race(ctx, obj, arg, w, rec)
         if write:
             for r in loc[1].values():
                 if (r[0] != t and not (marked and r[7]) and not self._hb(r, C)
-                        and not (held and r[2])):
+                        and not (held & r[2])):
                     self._race(ctx, obj, arg, r, rec)
             loc[0] = rec
             loc[1] = {}
@@ -278,20 +521,24 @@ class RaceChecker:
         what = ("WRITE" if rec[5] else "READ") + (" (marked)" if rec[7] else "")
         via = f" via {rec[4]}()" if rec[4] else ""
         lock = rec[6]
-        lockname = lock if isinstance(lock, str) else label(lock)
-        how = f"holding {lockname}" if rec[2] else f"without {lockname}"
+        if isinstance(lock, FieldRule):
+            how = "(no lock protects it)"
+        else:
+            lockname = lock if isinstance(lock, str) else label(lock)
+            how = f"holding {lockname}" if rec[2] else f"without {lockname}"
         return f"{what} in {rec[3]}(){via} [{ctx.name}] {how}"
 
     def _race(self, ctx: Any, obj: Any, arg: Any, old: tuple, new: tuple) -> None:
         fld = field_name(obj, arg)
         for rec in (old, new):
-            why = BENIGN.get((rec[3], rec[4], fld))
+            k = (rec[3], rec[4], fld)
+            why = BENIGN.get(k)
             if why is not None and not rec[2]:
                 key = ("benign", fld, old[3], new[3], old[5], new[5])
                 if key not in self._seen:
                     self._seen.add(key)
                     self.benign.append({
-                        "field": fld, "object": label(obj),
+                        "field": fld, "object": label(obj), "entry": _BENIGN_ENTRY[k],
                         "first": self._describe(old, obj, arg),
                         "second": self._describe(new, obj, arg), "why": why})
                 return
@@ -306,3 +553,30 @@ class RaceChecker:
                           details={"field": fld, "object": label(obj),
                                    "first": self._describe(old, obj, arg),
                                    "second": self._describe(new, obj, arg)})
+
+
+# --- the table in docs/invariants.md ----------------------------------------------------------
+TABLE_BEGIN = "<!-- race table: generated by mmlist.checks.races.render_table(); do not edit -->"
+TABLE_END = "<!-- end of race table -->"
+
+
+def render_table() -> str:
+    """The race table as docs/invariants.md shows it (a test checks they agree)."""
+    rows = ["| struct | field | kind | protected by | why |", "|---|---|---|---|---|"]
+    for r in FIELDS:
+        rows.append(f"| `{r.struct}` | `{r.field}` | {r.kind} | {r.protector} | {r.reason} |")
+    return "\n".join([TABLE_BEGIN] + rows + [TABLE_END])
+
+
+def render_allowlist() -> str:
+    """The allowlist (the registry's benign races) as docs/invariants.md shows it."""
+    rows = ["| entry | function | helper | field | why it is benign |", "|---|---|---|---|---|"]
+    for r in BENIGN_RACES:
+        rows.append(f"| {r.entry} | `{r.function}()` | {f'`{r.via}()`' if r.via else '-'} | "
+                    f"`{r.field}` | {r.why} |")
+    return "\n".join([ALLOW_BEGIN] + rows + [ALLOW_END])
+
+
+ALLOW_BEGIN = ("<!-- race allowlist: generated by mmlist.checks.races.render_allowlist(); "
+               "do not edit -->")
+ALLOW_END = "<!-- end of race allowlist -->"

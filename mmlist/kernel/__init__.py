@@ -4,7 +4,8 @@ This package plays the role of Loom's ``sync`` types: it mirrors what model code
 the kernel (``list_head``, ``spinlock_t``, ``READ_ONCE``, bitops, ``atomic_t``...), and knows
 nothing about engines beyond ``mmlist.runtime.hook``.
 """
-from .fields import READ_ONCE, WRITE_ONCE, smp_load_acquire, smp_store_release, tracked
+from .fields import (READ_ONCE, WRITE_ONCE, rcu_assign_pointer, rcu_dereference,
+                     smp_load_acquire, smp_store_release, tracked)
 from .list import (ListHead, INIT_LIST_HEAD, LIST_HEAD_INIT, list_add_tail, list_del_init,
                    list_empty, list_entry)
 from .sync import (spinlock_t, rw_semaphore, wait_queue_head, spin_lock, spin_unlock,

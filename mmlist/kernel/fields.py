@@ -86,7 +86,71 @@ def WRITE_ONCE(obj: Any, name: Any, value: Any) -> None:
     _raw_set(obj, name, value)
 
 
-# In the model every scheduling point is sequentially consistent, so acquire/release reduce to
-# marked accesses. Departure from the C: no weak-memory reordering is explored.
-smp_load_acquire = READ_ONCE
-smp_store_release = WRITE_ONCE
+# --- ordering ------------------------------------------------------------------------------------
+# In the model every scheduling point is sequentially consistent: no weak-memory reordering is
+# explored (departure from the C). What the LKMM orders matters to the race check all the same:
+# READ_ONCE()/WRITE_ONCE() order nothing by themselves; smp_load_acquire()/smp_store_release()
+# and rcu_dereference()/rcu_assign_pointer() do. They are the same scheduling points as
+# READ_ONCE/WRITE_ONCE (same op codes: schedules, footprints and replay files do not change);
+# the field name they pass to the hook is tagged with the ordering (``ordered``), which only the
+# race check (mmlist/checks/races.py) reads.
+
+ACQUIRE = "acquire"             # smp_load_acquire()
+RELEASE = "release"             # smp_store_release()
+RCU_ASSIGN = "rcu_assign"       # rcu_assign_pointer(): a release
+RCU_DEREF = "rcu_deref"         # rcu_dereference(): an address-dependency-ordered read
+
+
+class _ordered_name(str):
+    """A field name carrying the ordering of the access (equal to, and hashing like, the plain
+    name: footprints, labels and replay files see the plain name)."""
+
+    __slots__ = ("order",)
+
+    def __repr__(self) -> str:
+        return str.__repr__(str(self))
+
+
+class _ordered_index(int):
+    """An array index carrying the ordering of the access (see ``_ordered_name``)."""
+
+    def __repr__(self) -> str:
+        return int.__repr__(int(self))
+
+
+def ordered(name: Any, order: str) -> Any:
+    """``name`` (a field name or an index) tagged with ``order``."""
+    tagged = _ordered_index(name) if isinstance(name, int) else _ordered_name(name)
+    tagged.order = order
+    return tagged
+
+
+def order_of(name: Any) -> str | None:
+    """The ordering a hooked field name carries (None: a plain READ_ONCE/WRITE_ONCE)."""
+    return getattr(name, "order", None)
+
+
+def smp_load_acquire(obj: Any, name: Any) -> Any:
+    """``smp_load_acquire(&obj->name)``: an acquire (pairs with ``smp_store_release``)."""
+    rt.hook(rt.READ_ONCE, obj, ordered(name, ACQUIRE))
+    return _raw_get(obj, name)
+
+
+def smp_store_release(obj: Any, name: Any, value: Any) -> None:
+    """``smp_store_release(&obj->name, value)``: a release."""
+    rt.hook(rt.WRITE_ONCE, obj, ordered(name, RELEASE))
+    _raw_set(obj, name, value)
+
+
+def rcu_assign_pointer(obj: Any, name: Any, value: Any) -> None:
+    """``rcu_assign_pointer(obj->name, value)``: publishes ``value`` with a release."""
+    rt.hook(rt.WRITE_ONCE, obj, ordered(name, RCU_ASSIGN))
+    _raw_set(obj, name, value)
+
+
+def rcu_dereference(obj: Any, name: Any) -> Any:
+    """``rcu_dereference(obj->name)``: a READ_ONCE whose dependent accesses are ordered after
+    the ``rcu_assign_pointer`` that published the pointer. The race check treats it as an
+    acquire of that release, and of nothing else (not of a WRITE_ONCE or a plain store)."""
+    rt.hook(rt.READ_ONCE, obj, ordered(name, RCU_DEREF))
+    return _raw_get(obj, name)

@@ -30,8 +30,8 @@ def mm_update_next_owner(mm: mm_struct) -> None:
             return
 
         c = None
-        note_read(rt.world(), "tasks")
-        for t in rt.world().tasks_in_pid_order():
+        for t in rt.world().tasks_in_pid_order():     # note_read(world, "tasks") inside
+            note_read(t, "flags")
             if t.flags & PF_KTHREAD:
                 continue                             # for_each_process() has no kthreads here
             note_read(t, "exited")
@@ -86,6 +86,7 @@ def exit_signals(tsk: task_struct) -> None:
     cgroup migration skips this task (``cgroup_migrate_add_task()``)."""
     w = rt.world()
     mutex_lock(w.cgroup_threadgroup_rwsem)        # cgroup_threadgroup_change_begin(tsk)
+    note_write(tsk, "flags")
     tsk.flags |= PF_EXITING
     mutex_unlock(w.cgroup_threadgroup_rwsem)      # cgroup_threadgroup_change_end(tsk)
 
@@ -97,9 +98,13 @@ def do_exit() -> None:
     exit_mm()
     note_write(tsk, "exited")
     tsk.exited = True
-    # cgroup_exit() -> put_css_set(): the task's reference on its memory css
-    memcg = tsk.__dict__["_memcg"]
-    tsk.__dict__["_memcg"] = None
+    # cgroup_exit() -> put_css_set(): the task's reference on its memory css.
+    # model: the pointer is cleared with the reference (the C leaves task->cgroups alone until
+    # cgroup_free()); a plain write through the hook, so the race check verifies that nothing
+    # reads the exiting task's memcg concurrently (cgroup_migrate() skips PF_EXITING tasks,
+    # mm->owner was passed on by exit_mm()).
+    memcg = tsk.memcg
+    tsk.memcg = None
     mem_cgroup_put(memcg)
     do_task_dead(tsk)
 
@@ -109,12 +114,13 @@ def do_task_dead(tsk: task_struct) -> None:
     hands its lazy ``active_mm`` to ``finish_task_switch()``, which drops it; x86's
     ``switch_mm_irqs_off()`` clears this CPU from that mm's ``mm_cpumask``.
     model: the switch goes to the idle task, without a cpu program's runqueue."""
+    note_read(tsk, "active_mm")
     active_mm = tsk.active_mm
+    note_write(tsk, "active_mm")
     tsk.active_mm = None
     if active_mm is not None:
         local_irq_disable()
         cpumask_clear_cpu(getattr(rt.current_ctx(), "cpu", 0), active_mm.cpu_bitmap)
         local_irq_enable()
         mmdrop(active_mm)
-    note_write(rt.world(), "tasks")
-    rt.world().release_task(tsk)
+    rt.world().release_task(tsk)                  # note_write(world, "tasks") inside

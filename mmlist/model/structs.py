@@ -74,6 +74,9 @@ class mm_lru_gen:
 
 class mm_struct:
     owner = tracked()
+    #: MMF_OOM_VICTIM of mm->flags: set_bit()/test_bit() in the C (race table: marked); tracked
+    #: so that mm_is_oom_victim()'s read is seen by the reductions and the race check
+    oom_victim = tracked()
 
     def __init__(self, world: "Any", mm_id: int, nr_regions: int = 4):
         cfg: Config = world.config
@@ -87,7 +90,7 @@ class mm_struct:
         self.mmap_lock = rw_semaphore(f"{self.label}.mmap_lock")
         # get_mm_counter(): rss per type (MM_FILEPAGES, MM_ANONPAGES, MM_SWAPENTS, MM_SHMEMPAGES)
         self.rss_stat = [0, 0, 0, 0]
-        self.oom_victim = False         # MMF_OOM_VICTIM
+        init_fields(self, oom_victim=False)     # MMF_OOM_VICTIM
         # The address of the PGD page: PMD entries live at pgd + 8 * region (Bloom filter items).
         self.pgd = 0xFFFF888100000000 + (mm_id << 20)
         self.pgtables: PageTables | None = None

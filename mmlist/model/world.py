@@ -104,6 +104,9 @@ class World:
         """``mem_cgroup_alloc()``: a memcg with one lruvec per node, then
         ``lru_gen_init_memcg()``."""
         from .mm_list import lru_gen_init_memcg
+        # online_css(): the css joins the hierarchy (under cgroup_mutex in the C) where css
+        # iterators find it: shared state (race table: world.memcgs)
+        note_write(self, "memcgs")
         memcg = mem_cgroup(self._next_memcg, name)
         self._next_memcg += 1
         memcg.nodeinfo = [mem_cgroup_per_node(lruvec(memcg, pgdat, self.config.NR_HIST_GENS))
@@ -130,22 +133,33 @@ class World:
 
     # --- tasks and mms --------------------------------------------------------------------------
     def alloc_task(self, comm: str | None = None, flags: int = 0) -> task_struct:
+        """``dup_task_struct()`` + ``alloc_pid()``: the pid allocation (under ``pidmap_lock`` in
+        the C) and the World's list of tasks are shared: a fork on another CPU allocates from
+        them too (race table: world.all_tasks)."""
+        note_write(self, "all_tasks")
         pid = self._next_pid
         self._next_pid += 1
         t = task_struct(pid, comm, flags)
         self.all_tasks.append(t)
         return t
 
+    # The pid table and the task list (race table: world.tasks, under tasklist_lock in the C).
     def attach_task(self, t: task_struct) -> None:
+        """``attach_pid()``: ``find_task_by_pid()`` finds it from now on."""
+        note_write(self, "tasks")
         self.tasks[t.pid] = t
 
     def release_task(self, t: task_struct) -> None:
+        note_write(self, "tasks")
         self.tasks.pop(t.pid, None)
 
     def find_task_by_pid(self, pid: int) -> task_struct | None:
+        note_read(self, "tasks")
         return self.tasks.get(pid)
 
     def tasks_in_pid_order(self) -> list[task_struct]:
+        """``for_each_process()`` (model: in pid order)."""
+        note_read(self, "tasks")
         return [self.tasks[p] for p in sorted(self.tasks)]
 
     def allocate_mm(self, like: mm_struct | None = None, nr_regions: int | None = None,
@@ -153,6 +167,10 @@ class World:
         """``allocate_mm()`` plus the page tables a scenario gives it (regions spread over
         nodes round-robin, every page charged to ``memcg_id``)."""
         cfg = self.config
+        # The mm's id names it and places its page tables (the Bloom filters' items): two
+        # allocations on different CPUs do not commute. Model bookkeeping for the race check
+        # (the slab allocator orders nothing; race table: world.mms), hooked for the reductions.
+        note_write(self, "mms")
         mm = mm_struct(self, self._next_mm, nr_regions or (like.nr_regions if like else 4))
         self._next_mm += 1
         if like is not None and like.pgtables is not None:
