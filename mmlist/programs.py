@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from . import runtime as rt
-from .kernel import READ_ONCE
+from .kernel import READ_ONCE, WRITE_ONCE
 from .kernel.fields import note_read, note_write
 from .model import aging, exec as exec_, exit as exit_, fork, memcontrol, sched
 from .model.structs import CLONE_VM, scan_control
@@ -61,17 +61,23 @@ def _by_comm(comm: str) -> Callable[[World], object]:
 
 class _css_ref:
     """``mem_cgroup_iter()`` holds a css reference on the memcg it hands out: a walker's
-    lruvec cannot be freed under it."""
+    lruvec cannot be freed under it. It takes it with ``css_tryget()``, which fails once the
+    last reference is gone: such a memcg is never handed out (``with ... as alive``: False,
+    and the caller leaves it alone), where a plain ``css_get()`` would bring it back to life
+    and free it twice."""
 
     def __init__(self, memcg: object):
         self.memcg = memcg
+        self.held = False
 
-    def __enter__(self) -> None:
-        if self.memcg is not None:
-            memcontrol.css_get(self.memcg)
+    def __enter__(self) -> bool:
+        if self.memcg is None:
+            return True
+        self.held = memcontrol.css_tryget(self.memcg)
+        return self.held
 
     def __exit__(self, *exc: object) -> None:
-        if self.memcg is not None:
+        if self.held:
             memcontrol.mem_cgroup_put(self.memcg)
 
 
@@ -93,9 +99,10 @@ def direct_reclaim(name: str, memcg: str | None = None, nid: int = 0, rounds: in
     def try_to_free_pages(w: World) -> None:
         lv = w.lruvec(memcg, nid)
         sc = scan_control(priority=priority)
-        with _css_ref(lv.memcg):
+        with _css_ref(lv.memcg) as alive:
             for _ in range(rounds):
-                aging.get_nr_to_scan(lv, sc, True)
+                if alive:
+                    aging.get_nr_to_scan(lv, sc, True)
                 w.aging_round_done()
     return ThreadSpec(name, try_to_free_pages, _by_comm(name), kind="walker",
                       describe=f"direct reclaim of {memcg or 'root'}/node {nid}, "
@@ -129,18 +136,28 @@ def debugfs_aging(name: str, memcg: str | None = None, nid: int = 0, rounds: int
 
 def evictor(name: str, memcg: str | None, nid: int, mm_owner: str, region: int = 0,
             pte: int = 0) -> ThreadSpec:
-    """Eviction's rmap walk finds a young PTE of ``mm_owner``'s mm: ``lru_gen_look_around``."""
-    def shrink_page_list(w: World) -> None:
+    """Eviction (``lru_gen_shrink_lruvec()``) of ``memcg``'s lruvec on node ``nid`` by the task
+    ``name``: the rmap walk of ``shrink_page_list()`` finds a young PTE of ``mm_owner``'s mm and
+    calls ``lru_gen_look_around``. As in v6, the look-around does its work only with a walk
+    lent in ``current->reclaim_state``: kswapd lends its preallocated one while it evicts; a
+    direct reclaimer lends none, and its look-around returns at once."""
+    def shrink_node(w: World) -> None:
         lv = w.lruvec(memcg, nid)
         owner = _by_comm(mm_owner)(w)
         mm = owner.__dict__["_mm"]
-        with _css_ref(lv.memcg):                # shrink_node_memcgs() -> mem_cgroup_iter()
+
+        def shrink_page_list() -> None:
             if mm is not None:
                 note_read(mm, "freed")
             if mm is not None and not mm.freed:
                 aging.lru_gen_look_around(lv, mm, region, pte)
-    return ThreadSpec(name, shrink_page_list, _by_comm(name), kind="evictor",
-                      describe=f"rmap look-around on {mm_owner}'s mm")
+
+        with _css_ref(lv.memcg) as alive:       # shrink_node_memcgs() -> mem_cgroup_iter()
+            if alive:
+                aging.lru_gen_shrink_lruvec(lv, scan_control(priority=12), shrink_page_list)
+    return ThreadSpec(name, shrink_node, _by_comm(name), kind="evictor",
+                      describe=f"{name} evicts {memcg or 'root'}/node {nid}: rmap look-around "
+                               f"on {mm_owner}'s mm")
 
 
 def kworker(name: str = "kworker/u8:0") -> ThreadSpec:
@@ -258,3 +275,38 @@ def sequence(name: str, task: str, *steps: ThreadSpec) -> ThreadSpec:
             step.body(w)
     return ThreadSpec(name, run_in_sequence, _by_comm(task),
                       describe="; ".join(s.describe for s in steps))
+
+
+# --- rarer callers: failed exec, the OOM killer, charge moving ------------------------------------
+
+def exec_fail(comm: str) -> ThreadSpec:
+    """An exec that fails after ``bprm_mm_init()``: the new mm is dropped by ``free_bprm()``
+    without ever reaching ``exec_mmap()`` (so without ``lru_gen_add_mm()``)."""
+    def bprm_execve(w: World) -> None:
+        mm = fork.mm_alloc(rt.current_ctx().task)   # bprm_mm_init() -> mm_alloc()
+        fork.mmput(mm)                               # free_bprm() -> mmput(bprm->mm)
+    return ThreadSpec(f"exec-fail({comm})", bprm_execve, _by_comm(comm),
+                      describe=f"{comm} execs and fails before exec_mmap()")
+
+
+def oom_kill(victim: str, killer: str = "sh") -> ThreadSpec:
+    """``mark_oom_victim()``: the OOM killer sets MMF_OOM_VICTIM on ``victim``'s mm."""
+    def out_of_memory(w: World) -> None:
+        mm = _by_comm(victim)(w).__dict__["_mm"]
+        if mm is None:
+            return
+        WRITE_ONCE(mm, "oom_victim", True)          # set_bit(MMF_OOM_VICTIM, &mm->flags)
+    return ThreadSpec(f"oom_kill({victim})", out_of_memory, _by_comm(killer),
+                      describe=f"the OOM killer picks {victim}")
+
+
+def move_charge(memcg: str, shell: str = "sh") -> ThreadSpec:
+    """cgroup v1 ``mem_cgroup_move_charge()``: ``moving_account`` is raised on the source memcg
+    while charges move, then dropped; ``walk_mm()`` leaves a memcg alone meanwhile."""
+    def mem_cgroup_move_charge(w: World) -> None:
+        m = w.memcg(memcg)
+        # atomic_inc(&mc.from->moving_account) ... atomic_dec(): the model keeps a flag
+        WRITE_ONCE(m, "moving_account", True)
+        WRITE_ONCE(m, "moving_account", False)
+    return ThreadSpec(f"move_charge({memcg})", mem_cgroup_move_charge, _by_comm(shell),
+                      describe=f"charges move out of {memcg}")

@@ -382,6 +382,7 @@ def test_look_around_clears_neighbours_and_reports_a_dense_table(rec):
 
 def test_look_around_sparse_table_and_misplaced_pages(rec):
     w, A, mms, lv = build(nr_apps=1, nr_regions=1, MIN_LRU_BATCH=64, PTRS_PER_PTE=64)
+    rt.current_ctx().task.reclaim_state.mm_walk = lru_gen_mm_walk("lent")   # v6 needs one
     pt = mms[0].pgtables
     from mmlist.kernel import spin_lock, spin_unlock
     spin_lock(A.mm_list.lock)
@@ -399,6 +400,7 @@ def test_look_around_sparse_table_and_misplaced_pages(rec):
 
 def test_look_around_of_an_exited_mm_does_nothing():
     w, A, mms, lv = build(nr_apps=1)
+    rt.current_ctx().task.reclaim_state.mm_walk = lru_gen_mm_walk("lent")   # v6 needs one
     mms[0].mmap_exited = True
     aging.lru_gen_look_around(lv, mms[0], 0, 0)
     assert mms[0].pgtables.young.all()

@@ -4,6 +4,8 @@ its page-table walk, ``lru_gen_look_around``, and the three callers of the aging
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
 
 from .. import runtime as rt
@@ -263,9 +265,13 @@ def walk_mm(lv: lruvec, mm: mm_struct, walk: lru_gen_mm_walk) -> None:
     while True:
         err = -EBUSY
 
-        # folio_update_gen() requires stable folio_memcg()
+        # folio_update_gen() requires stable folio_memcg(): v6 tests moving_account under
+        # rcu_read_lock() and flushes the batch before rcu_read_unlock(), so that
+        # mem_cgroup_move_charge() (which raises moving_account, then waits for a grace period)
+        # cannot move a page between lruvecs while its promotion is still batched
         rcu_read_lock()
-        if memcg is None or not memcg.moving_account:
+        # atomic_read(&memcg->moving_account): a marked read, as the charge mover's writes are
+        if memcg is None or not READ_ONCE(memcg, "moving_account"):
             # the caller might be holding the lock for write
             if mmap_read_trylock(mm):
                 note_read(mm, "mmap_exited")
@@ -276,16 +282,17 @@ def walk_mm(lv: lruvec, mm: mm_struct, walk: lru_gen_mm_walk) -> None:
                 else:
                     err = walk_page_range(lv, mm, walk.next_addr, walk)
                 up_read(mm.mmap_lock)
-            else:
-                cover("walk_mm:mmap-trylock-failed")
-        else:
-            cover("walk_mm:memcg-moving-charges")
-        rcu_read_unlock()
 
-        if walk.batched:
-            spin_lock_irq(lv.lru_lock)
-            reset_batch_size(lv, walk)
-            spin_unlock_irq(lv.lru_lock)
+                if walk.batched:
+                    spin_lock_irq(lv.lru_lock)
+                    reset_batch_size(lv, walk)
+                    spin_unlock_irq(lv.lru_lock)
+            else:
+                cover("walk_mm:mmap-trylock-failed")     # goto contended
+        else:
+            cover("walk_mm:memcg-moving-charges")        # goto contended
+        # contended:
+        rcu_read_unlock()
 
         cond_resched()
         if not (err == -EAGAIN and walk.next_addr and not mm_is_oom_victim(mm)):
@@ -304,12 +311,20 @@ def walk_mm(lv: lruvec, mm: mm_struct, walk: lru_gen_mm_walk) -> None:
 def lru_gen_look_around(lv: lruvec, mm: mm_struct, region: int, pte: int) -> None:
     """``lru_gen_look_around()``: the rmap found a young PTE; look at up to MIN_LRU_BATCH
     neighbours in the same PTE table, clear their accessed bit, and report a dense table to the
-    Bloom filter of the current ``max_seq``."""
+    Bloom filter of the current ``max_seq``. As in v6, only with a walk lent in
+    ``current->reclaim_state`` (kswapd evicting, ``lru_gen_shrink_lruvec()``); without one it
+    returns at once."""
+    max_seq = READ_ONCE(lv.lrugen, "max_seq")           # DEFINE_MAX_SEQ(lruvec)
+
     reclaim_state = current().reclaim_state
     walk = reclaim_state.mm_walk if reclaim_state is not None else None
-    max_seq = READ_ONCE(lv.lrugen, "max_seq")
-    if walk is not None:
-        walk.max_seq = max_seq              # protocol.md section 3: the lent walk follows max_seq
+    # v6: the look-around batches into the walk that current->reclaim_state lends (kswapd's
+    # preallocated one); without a lent walk it returns at once: no PTE is looked at, no page
+    # promoted, no Bloom filter entry reported
+    if walk is None:
+        return
+
+    walk.max_seq = max_seq                  # protocol.md section 3: the lent walk follows max_seq
     pt = mm.pgtables
     note_read(mm, "mmap_exited")
     if pt is None or mm.mmap_exited:
@@ -369,6 +384,24 @@ def lru_gen_age_node(pgdat: pglist_data, sc: scan_control) -> None:
             break
 
     task.reclaim_state.mm_walk = None
+
+
+def lru_gen_shrink_lruvec(lv: lruvec, sc: scan_control, evict: Callable[[], None]) -> None:
+    """``lru_gen_shrink_lruvec()`` (the eviction, patch 7) as far as the mm list needs it:
+    kswapd lends its preallocated walk (``pgdat->mm_walk``) to ``current->reclaim_state`` while
+    it evicts, so that ``lru_gen_look_around()``, called from the rmap walk of
+    ``shrink_page_list()``, has one (later versions: ``set_mm_walk()``/``clear_mm_walk()``);
+    direct reclaim lends none, and its look-around returns at once. ``evict`` stands for
+    ``evict_pages()`` -> ``shrink_page_list()`` -> ``page_referenced()``."""
+    task = current()
+
+    if current_is_kswapd():
+        task.reclaim_state.mm_walk = memcg_.lruvec_pgdat(lv).mm_walk
+
+    evict()
+
+    if current_is_kswapd():
+        task.reclaim_state.mm_walk = None
 
 
 def get_nr_to_scan(lv: lruvec, sc: scan_control, can_swap: bool) -> int:

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from .. import runtime as rt
 from ..kernel import BUG_ON, cover, current, local_irq_disable, local_irq_enable
+from ..kernel.fields import note_read, note_write
 from . import mm_list
 from .exit import mm_update_next_owner
 from .fork import mm_alloc, mmdrop, mmput
@@ -24,7 +25,9 @@ def exec_mmap(mm: mm_struct) -> int:
 
     local_irq_disable()
     cover("exec_mmap:add-irqs-off")
+    note_read(tsk, "active_mm")
     active_mm = tsk.active_mm
+    note_write(tsk, "active_mm")
     tsk.active_mm = mm
     tsk.mm = mm
     mm_list.lru_gen_add_mm(mm)

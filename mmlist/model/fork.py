@@ -122,8 +122,8 @@ def copy_process(parent: task_struct, clone_flags: int) -> task_struct:
     p.active_mm = mm
     # cgroup_can_fork() .. cgroup_post_fork(): under the threadgroup rwsem (read side)
     mutex_lock(w.cgroup_threadgroup_rwsem)
-    note_write(w, "tasks")
     w.attach_task(p)                    # attach_pid(): find_task_by_pid() finds it now
+    note_write(p, "visible")
     p.visible = True
     mutex_unlock(w.cgroup_threadgroup_rwsem)     # cgroup_post_fork() -> threadgroup_change_end
     rt.trace("copy_process", parent=parent, child=p, mm=mm, clone_vm=bool(clone_flags & CLONE_VM))
@@ -137,10 +137,14 @@ def kernel_clone(parent: task_struct, clone_flags: int = 0) -> task_struct:
     if not (clone_flags & CLONE_VM):
         # lock the task to synchronize with memcg migration
         task_lock(p)
-        if covering() and p.__dict__["_memcg"] is not parent.__dict__["_memcg"]:
-            cover("kernel_clone:child-moved-before-add")   # raw reads: no operation
         cover("kernel_clone:add-child-mm")
         mm_list.lru_gen_add_mm(p.mm)
+        # raw reads, no operation. Judged after the add: the add's READ_ONCE of the child's
+        # memcg orders it against the migration's WRITE_ONCE, so a reduced search keeps the
+        # interleaving (a raw read before task_lock() would be invisible to the reduction)
+        if covering() and (p.__dict__["_mm"].lru_gen.__dict__["_memcg"]
+                           is not parent.__dict__["_memcg"]):
+            cover("kernel_clone:child-moved-before-add")
         task_unlock(p)
     else:
         cover("kernel_clone:clone-vm")

@@ -43,6 +43,7 @@ def mem_cgroup_iter(prev: mem_cgroup | None) -> mem_cgroup | None:
     w = rt.world()
     if not w.config.CONFIG_MEMCG or mem_cgroup_disabled():
         return None
+    note_read(w, "memcgs")
     start = 0 if prev is None else w.memcgs.index(prev) + 1
     nxt = None
     for memcg in w.memcgs[start:]:
@@ -121,9 +122,26 @@ def mem_cgroup_css_free(memcg: mem_cgroup) -> None:
 
 # --- the cgroup core around .attach --------------------------------------------------------------
 
-def mem_cgroup_attach(task: task_struct) -> None:
-    """``mem_cgroup_attach()``: the seed's ``.attach`` callback, for the first leader of the
-    taskset (the model's taskset holds one task)."""
+def thread_group_leader(p: task_struct) -> bool:
+    """``thread_group_leader()``. The model's ``kernel_clone()`` never passes ``CLONE_THREAD``
+    (a ``CLONE_VM`` child is a process of its own that shares the mm), so every task leads its
+    own thread group unless ``group_leader`` names another task."""
+    return p.__dict__.get("group_leader", p) is p
+
+
+def mem_cgroup_attach(tset: "list[task_struct] | task_struct | None") -> None:
+    """``mem_cgroup_attach()``: the seed's ``.attach`` callback. It acts on the first thread-group
+    leader of the taskset only (``cgroup_taskset_for_each_leader(task, css, tset) break;``): a
+    taskset of threads without their leader (cgroup v1's ``tasks`` file) leaves every mm
+    alone. The model's taskset (``cgroup_migrate()``) holds one task."""
+    if tset is None or isinstance(tset, task_struct):
+        tset = [tset] if tset is not None else []
+    task = None
+    for t in tset:                          # cgroup_taskset_for_each_leader()
+        if thread_group_leader(t):
+            task = t
+            break
+
     if task is None:
         return
 
@@ -151,6 +169,9 @@ def cgroup_migrate(pid: int, dst: mem_cgroup) -> int:
     mutex_lock(w.cgroup_threadgroup_rwsem)
     note_read(w, "tasks")
     task = w.find_task_by_pid(pid)
+    if task is not None:
+        note_read(task, "exited")
+        note_read(task, "flags")                # PF_EXITING, set by the exiting task itself
     if task is None or task.exited or task.flags & PF_EXITING:
         # cgroup_migrate_add_task() skips an exiting task
         cover("cgroup_migrate:task-gone")
@@ -165,7 +186,7 @@ def cgroup_migrate(pid: int, dst: mem_cgroup) -> int:
     css_get(dst)
     WRITE_ONCE(task, "memcg", dst)  # css_set_move_task(): the task's css is now dst's
     rt.trace("cgroup_migrate", pid=pid, task=task, src=src, dst=dst, result="ok")
-    mem_cgroup_attach(task)         # ss->attach(tset)
+    mem_cgroup_attach([task])       # ss->attach(tset)
     mutex_unlock(w.cgroup_threadgroup_rwsem)
     mem_cgroup_put(src)             # the old css_set's reference
     return 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 from .. import runtime as rt
 from ..kernel import (cpumask_clear_cpu, cpumask_set_cpu, local_irq_disable, local_irq_enable,
                       spin_lock, spin_unlock, WARN_ON_ONCE)
-from ..kernel.fields import note_write
+from ..kernel.fields import note_read, note_write
 from .fork import mmdrop, mmgrab
 from .memcontrol import task_lock, task_unlock
 from .mm_types import lru_gen_use_mm
@@ -13,12 +13,17 @@ from .structs import PF_KTHREAD, mm_cpumask, mm_struct, task_struct
 
 def switch_mm_irqs_off(prev: mm_struct | None, next: mm_struct, tsk: task_struct,
                        cpu: int = 0) -> None:
-    """x86's ``switch_mm_irqs_off()``: only ``mm_cpumask`` (set for next, cleared for prev)."""
+    """x86's ``switch_mm_irqs_off()`` (5.16, ``arch/x86/mm/tlb.c``) as far as ``mm_cpumask``
+    goes. ``prev`` stands for ``real_prev``, the mm this CPU has loaded
+    (``cpu_tlbstate.loaded_mm``: the previous task's ``active_mm``, lazy TLB included); ``None``
+    is ``&init_mm``. The same mm keeps its bit. Otherwise, in the C's order, the CPU first
+    leaves ``real_prev``'s mask ("Stop remote flushes for the previous mm"), then joins
+    ``next``'s ("Start remote flushes and then read tlb_gen"): in between it is in neither."""
     if prev is next:
         return
-    cpumask_set_cpu(cpu, mm_cpumask(next))
-    if prev is not None:
+    if prev is not None:                    # real_prev != &init_mm
         cpumask_clear_cpu(cpu, mm_cpumask(prev))
+    cpumask_set_cpu(cpu, mm_cpumask(next))  # next != &init_mm
 
 
 def activate_mm(prev: mm_struct | None, next: mm_struct) -> None:
@@ -38,12 +43,15 @@ def context_switch(rq: "runqueue", prev: task_struct, next: task_struct) -> None
     # preceded by it; next->mm is read raw (no scheduling point, no access for the checks)
     rt.trace("context_switch", cpu=rq.cpu, prev=prev, next=next, mm=next.__dict__["_mm"])
     prev_mm = None
+    note_read(prev, "active_mm")
     if next.mm is None:                             # to kernel
         # enter_lazy_tlb(prev->active_mm, next)
+        note_write(next, "active_mm")
         next.active_mm = prev.active_mm
         if prev.mm is not None:                     # from user
             mmgrab(prev.active_mm)
         else:
+            note_write(prev, "active_mm")
             prev.active_mm = None
     else:                                           # to user
         # sys_membarrier() requires an smp_mb() between setting rq->curr / membarrier_switch_mm()
@@ -54,6 +62,7 @@ def context_switch(rq: "runqueue", prev: task_struct, next: task_struct) -> None
         if prev.mm is None:                         # from kernel
             # will mmdrop() in finish_task_switch().
             prev_mm = prev.active_mm
+            note_write(prev, "active_mm")
             prev.active_mm = None
     # switch_to(prev, next, prev)
     ctx.task = next
@@ -89,9 +98,11 @@ def kthread_use_mm(mm: mm_struct) -> None:
     task_lock(tsk)
     # Hold off any flush_tlb_mm() from using active_mm while we switch it over.
     local_irq_disable()
+    note_read(tsk, "active_mm")
     active_mm = tsk.active_mm
     if active_mm is not mm:
         mmgrab(mm)
+        note_write(tsk, "active_mm")
         tsk.active_mm = mm
     tsk.mm = mm
     switch_mm_irqs_off(active_mm, mm, tsk, getattr(ctx, "cpu", 0))
