@@ -176,6 +176,20 @@ class Signature:
 
 
 @dataclass(frozen=True)
+class BenignRace:
+    """A race the seed makes on purpose, judged by its registry entry: the race check
+    (``mmlist.checks.races``) calls a data race benign when one of its two accesses is made,
+    without the protecting lock, in ``function`` through the kernel helper ``via`` (None: none)
+    on ``field`` (as ``mmlist.checks.races.field_name`` names it)."""
+
+    function: str
+    via: str | None
+    field: str
+    why: str
+    entry: str = ""                 # filled in from the Entry holding it
+
+
+@dataclass(frozen=True)
 class Entry:
     id: str
     title: str
@@ -186,6 +200,8 @@ class Entry:
     signatures: tuple[Signature, ...] = ()
     fix: str | None = None
     anchor: str = ""
+    #: the data races this (benign) entry judges intended: the race check's allowlist
+    benign_races: tuple[BenignRace, ...] = ()
 
     @property
     def link(self) -> str:
@@ -202,6 +218,10 @@ def _memcg(c: Any) -> bool:
 
 def _always(c: Any) -> bool:
     return True
+
+
+def _gfp_atomic_may_fail(c: Any) -> bool:
+    return bool(c.gfp_atomic_may_fail)
 
 
 REGISTRY: tuple[Entry, ...] = (
@@ -241,9 +261,34 @@ REGISTRY: tuple[Entry, ...] = (
                 "list node without the mm_list lock",
           "benign", "the seed says so ('unlikely but not a bug when racing with "
                     "lru_gen_migrate_mm()'); list_empty() is a READ_ONCE in the C. The race "
-                    "check's allowlist (mmlist/checks/races.py BENIGN) holds these reads, and "
-                    "every run prints the ones it saw",
-          "any", _always, (), anchor="b1-lru_gen_use_mm-reads-the-list-node-without-the-lock-benign"),
+                    "check judges these reads through this entry's allowlist (B1's "
+                    "benign_races in mmlist/findings.py), and every run prints the ones it saw",
+          "any", _always, (), anchor="b1-lru_gen_use_mm-reads-the-list-node-without-the-lock-benign",
+          benign_races=(
+              BenignRace(
+                  "lru_gen_use_mm", "list_empty", "list_head.next",
+                  "lru_gen_use_mm(): VM_WARN_ON(list_empty(&mm->lru_gen.list)) reads the node "
+                  "without the mm_list lock; the seed says: 'unlikely but not a bug when racing "
+                  "with lru_gen_migrate_mm()'. list_empty() is a READ_ONCE in the C."),
+              BenignRace(
+                  "lru_gen_del_mm", "list_empty", "list_head.next",
+                  "lru_gen_del_mm(): 'if (list_empty(&mm->lru_gen.list)) return;' reads the "
+                  "mm's own node before taking the lock. list_empty() is a READ_ONCE in the C, "
+                  "and a concurrent list_add_tail()/list_del_init() of a *neighbour* rewrites "
+                  "this node's next pointer without changing whether it points to itself; "
+                  "adding or deleting the mm itself is excluded by its owner's task_lock and by "
+                  "mm_users."),
+              BenignRace(
+                  "lru_gen_add_mm", "list_empty", "list_head.next",
+                  "lru_gen_add_mm(): VM_BUG_ON_MM(!list_empty(&mm->lru_gen.list)) reads the "
+                  "mm's own node before taking the lock (READ_ONCE in the C); same reasoning as "
+                  "lru_gen_del_mm()."),
+              BenignRace(
+                  "lru_gen_migrate_mm", "list_empty", "list_head.next",
+                  "lru_gen_migrate_mm(): VM_BUG_ON_MM(list_empty(&mm->lru_gen.list)) reads the "
+                  "mm's own node under its owner's task_lock (READ_ONCE in the C); same "
+                  "reasoning as lru_gen_del_mm()."),
+          )),
     Entry("B2", "lru_gen_use_mm() tests PF_KTHREAD of current (prev), not of the task switched "
                 "to, in context_switch()",
           "benign", "a behaviour to know, not a correctness problem: the hint is only "
@@ -266,9 +311,84 @@ REGISTRY: tuple[Entry, ...] = (
           (Signature("VM_WARN_ON", "lru_gen_use_mm", "list_empty(&mm->lru_gen.list)",
                      b4_use_mm_in_migration_window),),
           anchor="b4-vm_warn_on-in-lru_gen_use_mm-during-a-migration"),
+    Entry("B5", "clear_bloom_filter()'s GFP_ATOMIC bitmap_zalloc() fails: that generation "
+                "has no Bloom filter",
+          "benign", "the seed copes by design: set_bloom_filter() then records nothing and "
+                    "test_bloom_filter() answers false, so the next iteration's walkers skip "
+                    "the PMD regions they would have rescanned (less aging, never a wrong "
+                    "state); the check reports it (severity info) so that a run says what "
+                    "degraded",
+          "a GFP_ATOMIC allocation may fail (the model: gfp_atomic_may_fail)",
+          _gfp_atomic_may_fail,
+          (Signature("bloom_filter_alloc_failed", "clear_bloom_filter", "GFP_ATOMIC"),),
+          anchor="b5-a-bloom-filter-allocation-fails"),
+    Entry("B6", "the usage hints are read and written without a lock: lru_gen_use_mm()'s "
+                "nodes_full()/nodes_setall() and should_skip_mm()'s cpumask_empty() race with "
+                "the atomic bitops of walkers and context switches",
+          "benign", "racy by design: the seed calls mm->lru_gen.nodes 'a hint of whether it has "
+                    "been used since the last time per-node page table walkers cleared the "
+                    "corresponding bits' (protocol.md: 'nodes: none (racy bitops, by design)'), "
+                    "and mm_cpumask is changed by every CPU switching to or from the mm with "
+                    "no lock anyone could take; a stale hint walks an idle mm or skips a used "
+                    "one once",
+          "any", _always, (), anchor="b6-the-usage-hints-are-racy-by-design",
+          benign_races=(
+              BenignRace(
+                  "lru_gen_use_mm", "nodes_full", "lru_gen.nodes",
+                  "lru_gen_use_mm(): !nodes_full(mm->lru_gen.nodes) is a plain read of the hint "
+                  "that walkers clear with node_clear() (an atomic bitop) without a lock: "
+                  "racy by design (protocol.md: 'nodes: none (racy bitops, by design)')."),
+              BenignRace(
+                  "lru_gen_use_mm", "nodes_setall", "lru_gen.nodes",
+                  "lru_gen_use_mm(): nodes_setall(mm->lru_gen.nodes) is a plain write of the "
+                  "hint ('a hint of whether it has been used since the last time per-node page "
+                  "table walkers cleared the corresponding bits'), racing with node_clear() "
+                  "and node_isset() in should_skip_mm(): racy by design."),
+              BenignRace(
+                  "should_skip_mm", "cpumask_empty", "mm_cpumask",
+                  "should_skip_mm(): cpumask_empty(mm_cpumask(mm)) reads the mask that "
+                  "switch_mm_irqs_off() sets and clears with atomic bitops on every CPU "
+                  "switching to or from the mm; no lock protects it, the walker only wants a "
+                  "hint (protocol.md 2: 'an empty mask means nobody runs the mm right now')."),
+          )),
+    Entry("B7", "mm_update_next_owner() (kernel/exit.c, not the seed) reads mm->owner and the "
+                "candidates' ->mm without a lock",
+          "benign", "by the C's design: 'if (mm->owner != p) return;' (the owner can only be "
+                    "changed by the owner itself, and p has already left the mm under its "
+                    "task_lock, so the comparison cannot change), and the candidate scan's "
+                    "'c->mm == mm' is re-checked under task_lock(c) ('if (c->mm != mm) goto "
+                    "retry')",
+          "any", _always, (), anchor="b7-mm_update_next_owner-reads-the-owner-without-a-lock",
+          benign_races=(
+              BenignRace(
+                  "mm_update_next_owner", None, "mm.owner",
+                  "mm_update_next_owner(): 'if (mm->owner != p) return' reads mm->owner "
+                  "without a lock ('If the exiting or execing task is not the owner, it's "
+                  "someone else's problem'): only the current owner changes it (mm_types.h), "
+                  "and p left the mm under its task_lock before, so no concurrent change makes "
+                  "it p."),
+              BenignRace(
+                  "mm_update_next_owner", None, "task.mm",
+                  "mm_update_next_owner(): the candidate scan reads c->mm without task_lock(c) "
+                  "(under read_lock(&tasklist_lock) in the C) and re-checks it under "
+                  "task_lock(c) before using it ('if (c->mm != mm) goto retry' in the C)."),
+          )),
 )
 
 BY_ID: dict[str, Entry] = {e.id: e for e in REGISTRY}
+
+#: Every benign race of the registry, each with its entry's id (the race check's allowlist).
+BENIGN_RACES: tuple[BenignRace, ...] = tuple(
+    BenignRace(r.function, r.via, r.field, r.why, e.id)
+    for e in REGISTRY for r in e.benign_races)
+
+
+def benign_race_entry(field: str, why: str) -> Entry | None:
+    """The registry entry that judged a benign race (by its field and reason)."""
+    for r in BENIGN_RACES:
+        if r.field == field and r.why == why:
+            return BY_ID[r.entry]
+    return None
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ from mmlist.scenarios import BUILTIN, Scenario, _base
 from mmlist.variants import load_variant
 
 NEW = {"refcount_balance", "offline_memcg_freed", "ownership", "who_waits", "stats_hist",
-       "skip_size", "bloom_false_negative"}
+       "skip_size", "bloom_false_negative", "bloom_carry_over", "bloom_double_buffer",
+       "usage_hint_skip", "usage_hint_walk"}
 
 
 def new_checks(suite_or_result) -> set[str]:
@@ -269,7 +270,8 @@ WALKERS_STATS = Scenario(
     threads=lambda w: [P.direct_reclaim("reclaim0", "A", rounds=2),
                        P.direct_reclaim("reclaim1", "A", rounds=2)])
 
-#: The mutant for ``stats_hist``, to go into mmlist/variants/mutants/ once the scenario is.
+#: The mutant for ``stats_hist`` (registered as mmlist/variants/mutants/reset_clears_current_hist.py
+#: with the built-in ``faults``; here against the two-walker ``walkers-stats``, sequentially too).
 RESET_CLEARS_CURRENT_HIST = textwrap.dedent('''\
     """Mutant: reset_mm_stats(): the last walker clears the slot it has just flushed into
     (lru_hist_from_seq(walk->max_seq)) instead of the next generation's"""
@@ -434,3 +436,76 @@ def test_mutant_bloom_set_one_key_is_caught_sequentially():
         world, specs = BUILTIN["kthread-use-mm"].build()
         r = run_sequential(world, specs)
     assert "bloom_false_negative" in r.checks()
+
+
+# --- Bloom filters: carried over for the next generation, double buffered by parity -------------
+
+_SHIM = {"__name__": "mmlist.model._bloom_shim"}
+exec(compile(textwrap.dedent("""
+    def walk_pmd_range(lv, mm, region, walk, seq, M):
+        M.set_bloom_filter(walk.lruvec, seq, mm.pgtables.pmd_entry(region))
+"""), "<shim>", "exec"), _SHIM)
+
+
+def test_an_entry_carried_over_into_the_wrong_generation_is_a_false_negative(bloom_env):
+    w, s, lv, A, c = bloom_env
+    spin_lock(A.mm_list.lock)
+    M.clear_bloom_filter(lv, 3)                     # both filters exist
+    spin_unlock(A.mm_list.lock)
+    walk = lru_gen_mm_walk("walk")
+    walk.lruvec, walk.max_seq = lv, 3
+    mm = w.mms[0]
+    pmd = mm.pgtables.pmd_entry(1)
+    _SHIM["walk_pmd_range"](lv, mm, 1, walk, 3, M)  # should be walk->max_seq + 1 = 4
+    assert M.test_bloom_filter(lv, 3, pmd) is True  # nobody asked for 3: not judged
+    assert new_checks(s) == set()
+    assert M.test_bloom_filter(lv, 4, pmd) is False
+    [v] = s.violations
+    assert v.check == "bloom_false_negative"
+    assert v.message.endswith("setup carried it over in walk_pmd_range() of iteration seq=3, "
+                              "but into seq=3 and nothing cleared the slot since")
+    _SHIM["walk_pmd_range"](lv, mm, 0, walk, 4, M)  # the seed's: found by iteration 4
+    assert M.test_bloom_filter(lv, 4, mm.pgtables.pmd_entry(0)) is True
+    assert len(s.violations) == 1
+
+
+def test_no_filter_when_it_was_set_nor_when_it_is_tested_is_allowed():
+    w = small_world()
+    s = CheckSuite(w, races=False)
+    rt.install(rt.DirectEngine([s.on_event]))
+    try:
+        with w:
+            lv = w.lruvec("A")
+            M.set_bloom_filter(lv, 4, ITEM)         # filters[0] is NULL: nothing is written
+            assert M.test_bloom_filter(lv, 4, ITEM) is False    # v6: no filter answers false
+            assert new_checks(s) == set()
+            A = w.memcg("A")
+            spin_lock(A.mm_list.lock)
+            M.clear_bloom_filter(lv, 4)             # allocated for seq 4 after the set
+            spin_unlock(A.mm_list.lock)
+            assert M.test_bloom_filter(lv, 4, ITEM) is False
+    finally:
+        rt.install(None)
+    assert [v.message.split(": ", 1)[1] for v in s.violations] == [
+        "setup set it for seq=4 while filters[0] was NULL (nothing was written) and setup "
+        "cleared it for seq=4 <= 4 since"]
+
+
+def test_the_filter_of_seq_is_filters_seq_mod_2():
+    w = small_world()
+    s = CheckSuite(w, races=False)
+    lv, c = w.lruvec("A"), ctx("reclaim0")
+    trace(s, c, "filter_clear", lruvec=lv, seq=5, gen=1, alloc=True)
+    assert new_checks(s) == set()
+    trace(s, c, "filter_clear", lruvec=lv, seq=6, gen=1, alloc=True)
+    assert [v.message for v in s.violations if v.check == "bloom_double_buffer"] == [
+        "clear_bloom_filter(lruvec(memcg=1,node=0), seq=6) [reclaim0] uses filters[1], not "
+        "filters[0] (filter_gen_from_seq(): seq % NR_BLOOM_FILTERS)"]
+
+
+def test_every_entry_counted_in_mm_pmd_added_is_set():
+    world, specs = BUILTIN["walkers"].build()
+    r = run_sequential(world, specs)
+    added = [f["stats"][5] for _, ev, f in r.suite.protocol if ev == "mm_stats"]
+    sets = [f for _, ev, f in r.suite.protocol if ev == "filter_set"]
+    assert sum(added) == len(sets) > 0 and new_checks(r) == set()

@@ -26,6 +26,7 @@ NO_HW = Config(arch_has_hw_pte_young=False)
 RT = Config(PREEMPT_RT=True)
 DEFAULT = Config()
 NO_MEMCG = Config(CONFIG_MEMCG=False)
+GFP_FAILS = Config(gfp_atomic_may_fail=True)
 
 LV = "lruvec(memcg=0,node=0)"
 
@@ -106,8 +107,14 @@ def b4():
               stack=["context_switch", "lru_gen_use_mm"], trace=trace), DEFAULT
 
 
+def b5():
+    return _v("bloom_filter_alloc_failed", "clear_bloom_filter", "GFP_ATOMIC", thread="reclaim0",
+              stack=["try_to_inc_max_seq", "get_next_mm", "clear_bloom_filter"]), GFP_FAILS
+
+
 CASES = {"F1-seq": (f1_seq, "F1"), "F1-VM_BUG_ON": (f1_vm_bug_on, "F1"), "F2": (f2, "F2"),
-         "F3": (f3, "F3"), "F4": (f4, "F4"), "B3": (b3, "B3"), "B4": (b4, "B4")}
+         "F3": (f3, "F3"), "F4": (f4, "F4"), "B3": (b3, "B3"), "B4": (b4, "B4"),
+         "B5": (b5, "B5")}
 
 
 def test_f2_walkless_aging_finished_before_the_walk_started_is_still_f2():
@@ -134,7 +141,7 @@ def test_every_signature_has_a_case():
 
 # --- configuration mismatches: a new bug in another configuration is new ------------------------
 MISMATCH = {"F1-seq": DEFAULT, "F1-VM_BUG_ON": DEFAULT, "F2": DEFAULT, "F3": NO_MEMCG,
-            "F4": DEFAULT, "B3": NO_MEMCG, "B4": NO_MEMCG}
+            "F4": DEFAULT, "B3": NO_MEMCG, "B4": NO_MEMCG, "B5": DEFAULT}
 
 
 @pytest.mark.parametrize("name", CASES)
@@ -238,8 +245,8 @@ def test_two_different_seq_violations_in_one_scenario_are_two_findings():
     report = HuntReport(title="t")
     index: dict = {}
     sched_report = SimpleNamespace(failures=[_failure(a, 1, 2), _failure(b, 4)])
-    _record(report, scenario, sched_report, None, index, 0.0)
-    _record(report, scenario, SimpleNamespace(failures=[_failure(a2, 7)]), None, index, 1.0)
+    _record(report, scenario, sched_report.failures, None, index, 0.0)
+    _record(report, scenario, [_failure(a2, 7)], None, index, 1.0)
     assert len(report.findings) == 2, [str(f.violation) for f in report.findings]
     first, second = report.findings
     assert first.violation is a and first.count == 3 and first.first_execution == 1
@@ -264,7 +271,7 @@ def test_known_manifestations_of_one_entry_merge_and_count():
     report = HuntReport(title="t")
     s1, _ = f1_seq()
     s2, _ = f1_vm_bug_on()
-    _record(report, scenario, SimpleNamespace(failures=[_failure(s1), _failure(s2, 3)]), None,
+    _record(report, scenario, [_failure(s1), _failure(s2, 3)], None,
             {}, 0.0)
     (f,) = report.findings
     assert f.known == "F1" and f.count == 2
@@ -278,7 +285,7 @@ def test_benign_only_exits_3_and_is_listed_as_benign():
     scenario = SimpleNamespace(name="migrate-back", config=DEFAULT)
     report = HuntReport(title="t")
     v, _ = b3()
-    _record(report, scenario, SimpleNamespace(failures=[_failure(v)]), None, {}, 0.0)
+    _record(report, scenario, [_failure(v)], None, {}, 0.0)
     text = report.render()
     assert report.exit_code == EXIT_KNOWN
     assert "benign judgements (behaviours the seed accepts; not bugs):" in text
@@ -292,7 +299,7 @@ def test_json_carries_label_id_count_and_first_find():
     scenario = SimpleNamespace(name="fork-migrate", config=DEFAULT)
     report = HuntReport(title="t")
     v, _ = f3()
-    _record(report, scenario, SimpleNamespace(failures=[_failure(v, 5, 4)]), None, {}, 2.0)
+    _record(report, scenario, [_failure(v, 5, 4)], None, {}, 2.0)
     (d,) = report.to_dict()["findings"]
     assert (d["label"], d["finding_id"], d["count"], d["first_execution"]) == \
         ("known", "F3", 4, 5)

@@ -46,6 +46,8 @@ CHECKS: dict[str, str] = {
     "put_under_lock": "no reference count drops to zero under an mm_list lock",
     "data_race": "no unordered conflicting plain accesses to a protected field without its lock",
     "liveness": "no walker waits on mm_state->wait that nobody can wake",
+    "mmput_in_reclaim": "__mmput() never runs inside the aging: the walker defers the last mmput "
+                        "with mmput_async()",
     "refcount_balance": "mm_users, mm_count, memcg css references and pending mmput_async "
                         "work balance at the end of a run, and never underflow",
     "offline_memcg_freed": "an offlined memcg whose last mm has left is freed by the end",
@@ -56,6 +58,13 @@ CHECKS: dict[str, str] = {
     "skip_size": "an mm is skipped as too small exactly when the seed's size rule says so",
     "bloom_false_negative": "a PMD region set in a Bloom filter tests positive when the "
                             "iteration for that seq consults it",
+    "bloom_carry_over": "every non-leaf entry walk_pmd_range counts in MM_PMD_ADDED is set in "
+                        "the filter for walk->max_seq + 1",
+    "bloom_double_buffer": "set/test/clear_bloom_filter for seq use filters[seq % 2]",
+    "usage_hint_skip": "v6: an mm is skipped as unused only without full_scan, off every CPU, "
+                       "and not used (lru_gen_use_mm) since a walker of the node last took it",
+    "usage_hint_walk": "v6: an mm not used since a walker of the node took it, off every CPU, "
+                       "is skipped, not walked, without full_scan",
 }
 
 __all__ = ["CheckSuite", "CHECKS", "BENIGN", "run_sequential", "SequentialResult"]

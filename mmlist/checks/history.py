@@ -6,10 +6,12 @@ An *iteration* is one pass over a memcg's mm list for one lruvec and one ``walk-
 """
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from ..config import MIN_NR_GENS, NR_BLOOM_FILTERS, NR_MM_STATS
 from ..kernel.list import raw_iter
+from .frames import frame_locals
 from .report import label
 
 ZERO = (0,) * NR_MM_STATS
@@ -44,6 +46,25 @@ def _raw(obj: Any, name: str) -> Any:
     return obj.__dict__["_" + name]
 
 
+#: The callers of lru_gen_add_mm(), innermost first: the kernel's paths, then set-up.
+_ADD_PATHS = ("lru_gen_migrate_mm", "exec_mmap", "kernel_clone", "spawn")
+
+
+def _add_path(limit: int = 40) -> str:
+    """Which path called ``lru_gen_add_mm()``: ``kernel_clone()`` (fork), ``exec_mmap()``,
+    ``lru_gen_migrate_mm()`` (cgroup migration, a new owner), or ``set-up``
+    (``World.spawn``)."""
+    f = sys._getframe(2)
+    n = 0
+    while f is not None and n < limit:
+        name = f.f_code.co_name
+        if name in _ADD_PATHS:
+            return "set-up" if name == "spawn" else f"{name}()"
+        f = f.f_back
+        n += 1
+    return "set-up"
+
+
 class History:
     def __init__(self, suite: Any, world: Any):
         self.suite = suite
@@ -60,6 +81,7 @@ class History:
         self.cur_iter: dict[Any, int] = {}
         self.pending_end: dict[Any, list] = {}
         self.new_mms: dict[Any, set] = {}
+        self.added_by: dict[Any, str] = {}          # mm -> the path of its last add
         self.mmput_done: set = set()
         self.stats_expected: dict[Any, list[list[int]]] = {}
         self.pending_stats: dict[Any, tuple] = {}   # walk -> batched, not yet flushed
@@ -129,6 +151,7 @@ class History:
     def t_add(self, ctx: Any, f: dict) -> None:
         mm = f["mm"]
         adder = self._by(ctx, mm, "lru_gen_add_mm()")
+        self.added_by[mm] = _add_path()
         for lv in self.lruvecs_of(f["memcg"]):
             self.new_mms.setdefault(self._lv(lv), set()).add(mm)
             for it in self.lv_iters.get(lv, ()):
@@ -213,11 +236,29 @@ class History:
                         condition="clear_bloom_filter(lruvec, walk->max_seq + 1)")
 
     def t_skip(self, ctx: Any, f: dict) -> None:
-        lv = self._lv(f["lruvec"])
+        lv, mm = self._lv(f["lruvec"]), f["mm"]
         s = self.cur_iter.get(lv)
         if s is not None:
-            self.iters[(lv, s)].skipped.add(f["mm"])
-        self.new_mms[lv].discard(f["mm"])
+            self.iters[(lv, s)].skipped.add(mm)
+        new = self.new_mms[lv]
+        if mm in new:
+            # The walker passing a new mm skips it: that pass is its full scan (the tail
+            # moved), whatever the reason; without full_scan, a new mm the usage hint calls
+            # unused (a fork child that never ran) is never walked.
+            new.discard(mm)
+            loc = frame_locals("should_skip_mm", depth=3)
+            walk = loc.get("walk") if loc is not None else None
+            if walk is not None and not walk.full_scan:
+                self.report("full_scan_new_mm",
+                            f"{label(mm)} was added to {label(self.mm_list_of(lv))} by "
+                            f"{self.added_by.get(mm, 'set-up')} after the last iteration of "
+                            f"{label(lv)} but should_skip_mm() judged it for {ctx.name} without "
+                            f"full_scan and skipped it ({f.get('reason')}) in iteration "
+                            f"seq={s if s is not None else walk.max_seq}", ctx,
+                            function="get_next_mm", condition="walk->full_scan",
+                            details={"mm": label(mm), "lruvec": label(lv),
+                                     "added_by": self.added_by.get(mm, "set-up"),
+                                     "reason": f.get("reason")})
 
     def t_mmget(self, ctx: Any, f: dict) -> None:
         if f.get("ok"):
@@ -284,17 +325,24 @@ class History:
                 new.discard(mm)
                 if not walk.full_scan:
                     self.report("full_scan_new_mm",
-                                f"{label(mm)} was added to {label(self.mm_list_of(lv))} after "
-                                f"the last iteration of {label(lv)} but {ctx.name} got it "
-                                f"without full_scan in iteration seq={s}", ctx,
-                                function="get_next_mm", condition="walk->full_scan")
+                                f"{label(mm)} was added to {label(self.mm_list_of(lv))} by "
+                                f"{self.added_by.get(mm, 'set-up')} after the last iteration of "
+                                f"{label(lv)} but {ctx.name} got it without full_scan in "
+                                f"iteration seq={s}", ctx,
+                                function="get_next_mm", condition="walk->full_scan",
+                                details={"mm": label(mm), "lruvec": label(lv),
+                                         "added_by": self.added_by.get(mm, "set-up")})
         if last and it is not None:
             it.lasts.append(ctx.name)
             if len(it.lasts) > 1:
+                if len(set(it.lasts)) == 1:
+                    who = f"walker {ctx.name} got last=true {len(it.lasts)} times"
+                else:
+                    who = f"walkers {' and '.join(it.lasts)} both got last=true"
                 self.report("iteration_last",
-                            f"walkers {' and '.join(it.lasts)} both got last=true in iteration "
-                            f"seq={s} of {label(lv)}", ctx, function="get_next_mm",
-                            condition="last")
+                            f"{who} in iteration seq={s} of {label(lv)}", ctx,
+                            function="get_next_mm", condition="last",
+                            details={"lasts": list(it.lasts), "seq": s})
         # -- Bloom filter ----------------------------------------------------------------------
         pend = self.pending_clear.pop(ctx, None)
         if pend is not None and not f.get("first"):

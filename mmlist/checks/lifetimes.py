@@ -15,6 +15,11 @@
 
   Also: an mm whose ``mm_users`` is 0 went through ``__mmput()``; an mm is freed exactly when its
   ``mm_count`` is 0.
+* ``mmput_in_reclaim``: ``__mmput()`` (``exit_mmap()``, ``lru_gen_del_mm()``, ``mmdrop()``) never
+  runs inside the aging (``try_to_inc_max_seq()``, ``get_next_mm()``, ``walk_mm()``,
+  ``lru_gen_look_around()``): a walker that holds the last ``mm_users`` hands it back with
+  ``mmput_async()`` (seed: ``if (*iter) mmput_async(*iter);``), because tearing an address space
+  down may sleep and recurse into reclaim.
 * ``offline_memcg_freed``: a memcg that went offline (rmdir) and that no task and no mm still
   references is freed by the end (``css_free`` -> ``lru_gen_free_memcg()``): a leaked css
   reference keeps it, and its Bloom filters, forever.
@@ -23,6 +28,7 @@ Task references (``get_task_struct``) are not modelled.
 """
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from ..model.structs import PF_KTHREAD
@@ -33,13 +39,33 @@ def _raw(obj: Any, name: str) -> Any:
     return obj.__dict__["_" + name]
 
 
+#: the aging's functions: reclaim context, where the last mmput must be deferred
+_RECLAIM = frozenset({"try_to_inc_max_seq", "get_next_mm", "walk_mm", "lru_gen_look_around",
+                      "get_nr_to_scan", "run_aging"})
+
+
 class Lifetimes:
     def __init__(self, suite: Any, world: Any):
         self.suite = suite
         self.world = world
 
     def handlers(self) -> dict:
-        return {}
+        return {"__mmput": self.t_mmput}
+
+    def t_mmput(self, ctx: Any, f: dict) -> None:
+        frame = sys._getframe(1)
+        while frame is not None:
+            name = frame.f_code.co_name
+            if name in _RECLAIM and frame.f_globals.get("__name__", "").startswith("mmlist.model"):
+                self.suite.report(
+                    "mmput_in_reclaim",
+                    f"__mmput({label(f.get('mm'))}) ran synchronously in {name}() on "
+                    f"{ctx.name}: the reclaim path dropped the last mm_users itself "
+                    f"(exit_mmap() may sleep and recurse into reclaim); the seed defers it "
+                    f"with mmput_async()", ctx=ctx, function=name,
+                    condition="mmput_async() in the reclaim path")
+                return
+            frame = frame.f_back
 
     def on_dec_and_test(self, ctx: Any, atomic: Any) -> None:
         """Before ``atomic_dec_and_test`` takes effect: the count must be positive."""

@@ -9,6 +9,7 @@ from collections import deque
 from typing import Any
 
 from .. import runtime as rt
+from ..kernel.bitops import cpumask_t as _cpumask_t
 from ..model.snapshot import snapshot
 from ..violation import Violation
 from .bloom import BloomNegatives
@@ -21,6 +22,7 @@ from .report import format_event, label, labelled_trace, protocol_stack
 from .skip_rule import SkipRule
 from .stats_hist import StatsHist
 from .structural import Structural
+from .usage_hints import UsageHints
 from .waiting import Waiting
 
 _READ, _WRITE = rt.READ, rt.WRITE
@@ -30,20 +32,10 @@ _LOCK, _UNLOCK, _TRACE = rt.LOCK, rt.UNLOCK, rt.TRACE
 _WAIT_PREPARE = rt.WAIT_PREPARE
 _QUIET = frozenset({rt.READ, rt.READ_ONCE, rt.BIT_READ, rt.YIELD, rt.CHOOSE})
 
-#: Marked accesses that order memory in the C (LKMM), and so give happens-before edges:
-#: ``smp_store_release``/``smp_load_acquire`` of ``lrugen->max_seq``, and pointers published
-#: with ``WRITE_ONCE``/``rcu_assign_pointer`` and read with ``READ_ONCE``/``rcu_dereference``
-#: (an address dependency orders what is read through them). Other READ_ONCE/WRITE_ONCE (such
-#: as ``mm_state->seq``) and non-returning bitops order nothing: they are scheduling points only.
-ORDERING_FIELDS = frozenset({"max_seq", "owner", "memcg", "mm"})
-#: Value-returning atomic RMW ops are fully ordered; ``atomic_inc``/``atomic_read`` are not.
-ORDERING_ATOMICS = frozenset({"inc_not_zero", "dec_and_test"})
-
-
-def _orders(obj: Any, arg: Any) -> bool:
-    if isinstance(arg, int):
-        return type(obj).__name__ == "tracked_array" and obj.label.endswith(".filters")
-    return arg in ORDERING_FIELDS
+# Happens-before follows the LKMM (mmlist/checks/races.py says how): READ_ONCE/WRITE_ONCE order
+# nothing; acquire and release come only from smp_load_acquire/smp_store_release and
+# rcu_dereference/rcu_assign_pointer (tagged by mmlist.kernel.fields), lock/unlock of the same
+# lock instance, value-returning atomics that succeed, and wait/wake.
 
 #: Violations kept per check name before further ones are dropped (a broken mutant can
 #: otherwise report on every event).
@@ -76,9 +68,11 @@ class CheckSuite:
         self._lifetimes = Lifetimes(self, world) if history else None
         self._waiting = Waiting(self, world) if history else None
         self._bloom = BloomNegatives(self, world) if history else None
+        self._usage = UsageHints(self, world) if history else None
         self._extra = [x for x in (self._lifetimes, self._ownership, self._waiting,
                                    StatsHist(self, world) if history else None,
-                                   SkipRule(self, world) if history else None, self._bloom)
+                                   SkipRule(self, world) if history else None, self._bloom,
+                                   self._usage)
                        if x is not None]
         self._structural = (Structural(self, world, self._history, self._ownership)
                             if structural else None)
@@ -98,7 +92,8 @@ class CheckSuite:
     # --- results ---------------------------------------------------------------------------------
     @property
     def benign(self) -> list[dict[str, Any]]:
-        """Races that the allowlist (``mmlist.checks.races.BENIGN``) calls intended."""
+        """Races that the findings registry's allowlist (``mmlist.findings``, entries with
+        ``benign_races``; ``mmlist.checks.races.BENIGN``) judges intended."""
         return self._races.benign if self._races is not None else []
 
     def report(self, check: str, message: str, ctx: Any = None, function: str | None = None,
@@ -174,14 +169,15 @@ class CheckSuite:
         if op == _READ_ONCE or op == _WRITE_ONCE or op == _BIT_READ or op == _BIT_WRITE:
             if op != _READ_ONCE and op != _BIT_READ:
                 self._dirty = True
+                if (op == _BIT_WRITE and self._usage is not None
+                        and type(obj) is _cpumask_t):
+                    self._usage.on_cpumask(ctx, obj)     # mm_cpumask: usage_hint_*
             if (op == _READ_ONCE and bloom is not None and isinstance(arg, int)
                     and str(getattr(obj, "label", "")).endswith(".filters")):
                 bloom.on_filter_read(ctx, obj, arg)
             if self._races is not None:
                 if op <= _WRITE_ONCE:
-                    self._races.plain(ctx, op, obj, arg, marked=True)
-                    if _orders(obj, arg):
-                        self._races.marked(ctx, (obj, arg))
+                    self._races.once(ctx, op, obj, arg)
                 else:
                     self._races.plain(ctx, op, obj, "#bits", marked=True)
             return
@@ -199,8 +195,8 @@ class CheckSuite:
                     ld.on_dec_and_test(ctx, obj)
                 if self._lifetimes is not None:
                     self._lifetimes.on_dec_and_test(ctx, obj)
-            if self._races is not None and arg in ORDERING_ATOMICS:
-                self._races.marked(ctx, obj)
+            if self._races is not None:
+                self._races.atomic(ctx, obj, arg)
             return
         if op == _LOCK:
             if ld is not None:
@@ -220,9 +216,12 @@ class CheckSuite:
                 ld.on_unlock(ctx, obj)
             if self._ownership is not None and self._ownership.open:
                 self._ownership.on_unlock(ctx, obj)
-            if self._races is not None and self._lock_owner.get(obj) is ctx:
-                del self._lock_owner[obj]
-                self._races.release(ctx, obj)
+            if self._races is not None:
+                if self._lock_owner.get(obj) is ctx:
+                    del self._lock_owner[obj]
+                    self._races.release(ctx, obj)
+                elif hasattr(obj, "readers"):
+                    self._races.read_unlock(ctx, obj)       # up_read(): to writers only
             return
         if op == rt.CONTEXT:
             if arg == "might_sleep" and ld is not None:
@@ -244,9 +243,11 @@ class CheckSuite:
             return
         if op == _WAIT_PREPARE and self._waiting is not None:
             self._waiting.on_wait_prepare(ctx, obj)
-        if op in (rt.WAIT_PREPARE, rt.WAIT_SCHEDULE, rt.WAIT_FINISH, rt.WAKE, rt.TRYLOCK):
-            if self._races is not None:
-                self._races.marked(ctx, obj)
+        if self._races is not None:
+            if op == rt.TRYLOCK:
+                self._races.trylock(ctx, obj)
+            elif op in (rt.WAIT_PREPARE, rt.WAIT_SCHEDULE, rt.WAIT_FINISH, rt.WAKE):
+                self._races.wait_op(ctx, op, obj)
 
     # --- engine entry points ---------------------------------------------------------------------
     def at_step(self) -> None:
