@@ -18,7 +18,8 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .files import write_json_atomic
-from .findings import BY_ID, Label, classify, finding_key
+from .findings import BY_ID, Label, benign_race_entry, classify, finding_key
+from .errors import SetupError
 
 SCHEMA_VERSION = 2
 
@@ -44,6 +45,10 @@ class ScenarioResult:
     first_seconds: float | None = None
     #: the coverage points (mmlist.coverage) this scenario's search reached
     coverage: list[str] = field(default_factory=list)
+    #: how many time slices the hunt gave this scenario (one search, continued each time)
+    slices: int = 1
+    #: the replay file of its first execution cut off at the step limit (a possible livelock)
+    cutoff_replay: str | None = None
 
 
 @dataclass
@@ -60,6 +65,8 @@ class Finding:
     first_seconds: float = 0.0
     #: every other (scenario, replay file, check and function) that showed the same finding
     also: list[tuple[str, str | None, str]] = field(default_factory=list)
+    #: the searches' failures behind it: their counts keep growing while the hunt goes on
+    sources: list[Any] = field(default_factory=list, repr=False)
 
     @property
     def known(self) -> str | None:
@@ -88,6 +95,10 @@ class HuntReport:
     #: races the race check's allowlist judged intended: {(field, why): executions}
     benign_races: dict[tuple, int] = field(default_factory=dict)
     verdict_line: str = ""
+    #: scenarios that could not run (``SetupError``: a broken set-up), one line each
+    errors: list[str] = field(default_factory=list)
+    #: why the hunt stopped before its budget ran out (a stuck model thread), or ""
+    stopped: str = ""
 
     # --- what was found --------------------------------------------------------------------------
     @property
@@ -103,6 +114,8 @@ class HuntReport:
         known finding); 3 only known findings and benign judgements."""
         if self.of_kind("new") or (self.strict and self.of_kind("known")):
             return EXIT_NEW
+        if self.errors:
+            return EXIT_USAGE
         if self.findings:
             return EXIT_KNOWN
         return EXIT_OK
@@ -113,8 +126,8 @@ class HuntReport:
         if self.variant:
             lines.append(f"variant: {self.variant}")
         lines.append("")
-        lines.append(f"{'scenario':22} {'strategy':10} {'executions':>10} {'distinct':>9} "
-                     f"{'cut off':>7} {'first find':>14} {'verdict':13} notes")
+        lines.append(f"{'scenario':22} {'strategy':10} {'executions':>10} {'slices':>6} "
+                     f"{'distinct':>9} {'cut off':>7} {'first find':>14} {'verdict':13} notes")
         for r in self.results:
             notes = []
             if r.completed:
@@ -125,10 +138,12 @@ class HuntReport:
                 notes.append(r.reason)
             if r.interrupted:
                 notes.append("interrupted")
+            if r.cutoff_replay:
+                notes.append(f"a cut-off execution: mmlist replay {shlex.quote(r.cutoff_replay)}")
             first = ("-" if r.first_execution is None
                      else f"#{r.first_execution} {r.first_seconds:.2f}s")
             lines.append(f"{r.scenario:22} {_short(r.strategy):10} {r.executions:10} "
-                         f"{r.distinct:9} {r.cutoffs:7} {first:>14} {r.verdict:13} "
+                         f"{r.slices:6} {r.distinct:9} {r.cutoffs:7} {first:>14} {r.verdict:13} "
                          f"{'; '.join(notes)}")
         lines.append("")
         lines.extend(self.coverage_lines())
@@ -167,9 +182,17 @@ class HuntReport:
                              + (f"; replay: mmlist replay {shlex.quote(f.replay_path)}"
                                 if f.replay_path else ""))
             for (fld, why), count in sorted(self.benign_races.items()):
-                lines.append(f"  B1 in {count} execution(s): a lockless read of {fld}: benign "
-                             f"(judged: {why.split(';')[0].strip()}; allowlist "
-                             f"mmlist/checks/races.py BENIGN, {BY_ID['B1'].link})")
+                e = benign_race_entry(fld, why) or BY_ID["B1"]
+                lines.append(f"  {e.id} in {count} execution(s): a lockless access to {fld}: "
+                             f"benign (judged: {why.split('; ')[0].strip().rstrip('.')}; "
+                             f"allowlist of "
+                             f"registry entry {e.id}, {e.link})")
+        if self.errors:
+            lines.append("")
+            lines.extend(f"not run: {e}" for e in self.errors)
+        if self.stopped:
+            lines.append("")
+            lines.append(self.stopped)
         if self.verdict_line:
             lines.append("")
             lines.append(self.verdict_line)
@@ -209,6 +232,8 @@ class HuntReport:
             "exit_code": self.exit_code,
             "strict": self.strict,
             "verdict": self.verdict_line,
+            "errors": list(self.errors),
+            "stopped": self.stopped or None,
             "results": [r.__dict__ for r in self.results],
             "counts": {k: len(self.of_kind(k)) for k in ("new", "known", "benign")},
             "findings": [f.to_dict() for f in self.findings],
@@ -221,7 +246,7 @@ class HuntReport:
         write_json_atomic(path, self.to_dict(), prefix=".mmlist-report-")
 
 
-_EXIT_TEXT = {EXIT_OK: "nothing found",
+_EXIT_TEXT = {EXIT_OK: "nothing found", EXIT_USAGE: "a scenario could not run (listed above)",
               EXIT_NEW: "violations that no registry entry explains",
               EXIT_KNOWN: "only known findings and benign judgements (listed above)"}
 
@@ -250,12 +275,13 @@ def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", text).strip("-")[:60]
 
 
-def _record(report: HuntReport, scenario: Any, sched_report: Any, out_dir: str | None,
+def _record(report: HuntReport, scenario: Any, failures: list[Any], out_dir: str | None,
             index: dict, t_scenario: float) -> None:
-    """Label and merge ``sched_report``'s failures into ``report``; write a replay file for
-    every distinct violation (nothing found is lost)."""
+    """Label and merge ``failures`` (a search's new ones) into ``report``; write a replay file
+    for every distinct violation (nothing found is lost). ``t_scenario``: the hunt's clock when
+    that search's clock was at 0."""
     from . import sched
-    for failure in sched_report.failures:
+    for failure in failures:
         v = failure.violation
         path = None
         if out_dir:
@@ -268,13 +294,24 @@ def _record(report: HuntReport, scenario: Any, sched_report: Any, out_dir: str |
         prev = index.get(key)
         if prev is not None:
             prev.count += count
+            prev.sources.append(failure)
             prev.also.append((scenario.name, path, _what(v)))
             continue
         f = Finding(scenario.name, v, failure.table_text, path, classify(v, scenario.config),
                     count=count, first_execution=failure.execution_index,
-                    first_seconds=t_scenario + first_s)
+                    first_seconds=t_scenario + first_s, sources=[failure])
         index[key] = f
         report.findings.append(f)
+
+
+def _save_cutoff(scenario: Any, sched_report: Any, out_dir: str | None) -> str | None:
+    """Write the replay file of the search's first cut-off execution, if any (once)."""
+    from . import sched
+    if sched_report.cutoff is None or not out_dir:
+        return None
+    os.makedirs(out_dir, exist_ok=True)
+    return sched.save_replay(sched_report.cutoff, os.path.join(
+        out_dir, f"{_slug(scenario.name)}-step_budget.json"), exclusive=True)
 
 
 def _benign_races(report: HuntReport, sched_report: Any) -> None:
@@ -298,35 +335,128 @@ def _variant_name(variant: Any) -> str | None:
     return getattr(variant, "name", None) if variant is not None else None
 
 
+#: the share of the budget the first pass gives every scenario alike; the rest goes, slice by
+#: slice, where coverage or findings still grow (see ``hunt``)
+BREADTH = 0.5
+#: the shortest slice worth starting a search for (seconds)
+MIN_SLICE = 0.25
+
+
+@dataclass
+class _Plan:
+    """One scenario's search across the hunt's slices."""
+    scenario: Any
+    resume: Any
+    hit: set[str] = field(default_factory=set)
+    slices: int = 0
+    grew: bool = True               # the last slice reached a new point or a new finding
+    exhausted: bool = False         # the strategy has nothing left to run
+    started: float = 0.0            # the hunt's clock when this search's clock was at 0
+    cutoff_replay: str | None = None
+
+
 def hunt(scenarios: list[Any], budget: float, strategy: str = "portfolio", seed: int = 0,
          variant: Any = None, out_dir: str | None = "mmlist-out", structural: bool = True,
          on_progress: Callable[[str, int, int], None] | None = None,
-         progress_interval: float = 0.5, strict: bool = False) -> HuntReport:
+         progress_interval: float = 0.5, strict: bool = False,
+         every_access: bool = False, watchdog: float | None = 5.0) -> HuntReport:
+    """Search every scenario within ``budget`` seconds.
+
+    The budget is spent in two passes. The first gives every scenario the same share of
+    ``BREADTH`` of it (what a fast scenario leaves over goes to the ones after it). The second
+    spends the rest in rounds of slices on the scenarios still worth it: those whose last slice
+    reached a new coverage point or a new finding, and those whose bounded search has not
+    completed (its verdict is still open); a scenario whose bounded search completed and that
+    stopped growing gets no more, unless no other is left. A search with nothing left to run
+    (exhausted) gets none. Every slice *continues* its scenario's search (``sched.Resume``):
+    the DFS goes on down its tree, the random members on their streams, so nothing is run
+    twice and a scenario's verdict is that of one search."""
     from . import coverage, sched
     report = HuntReport(title=f"mmlist hunt: {len(scenarios)} scenario(s), strategy {strategy}, "
-                              f"seed {seed}, budget {budget:g}s",
+                              f"seed {seed}, budget {budget:g}s"
+                              + (", every plain access a scheduling point" if every_access
+                                 else ""),
                         variant=_variant_name(variant), strict=strict)
     index: dict = {}
     t0 = time.monotonic()
-    for i, scenario in enumerate(scenarios):
-        remaining = budget - (time.monotonic() - t0)
-        share = max(0.2, remaining / (len(scenarios) - i))
+    plans = [_Plan(sc, sched.Resume()) for sc in scenarios]
 
-        def progress(rep: Any, _name: str = scenario.name) -> None:
+    def run_slice(plan: _Plan, seconds: float) -> bool:
+        """One slice of ``plan``'s search; False when the hunt was interrupted."""
+        rep0 = plan.resume.report
+        before = (len(rep0.failures), rep0.executions + rep0.pruned, rep0.elapsed) \
+            if rep0 is not None else (0, 0, 0.0)
+        plan.started = (time.monotonic() - t0) - before[2]
+
+        def progress(rep: Any, _name: str = plan.scenario.name) -> None:
             if on_progress is not None:
-                on_progress(_name, rep.executions, len(report.findings) + len(rep.failures))
+                on_progress(_name, rep.executions, len(report.findings) + len(rep.failures)
+                            - before[0])
 
-        t_scenario = time.monotonic() - t0
-        with coverage.recording() as cov:
-            r = sched.explore(scenario, strategy=strategy, seed=seed, max_seconds=share,
-                              variant=variant, structural=structural, on_progress=progress,
-                              progress_interval=progress_interval)
-        report.results.append(_result(scenario, r, strategy, cov.hit))
-        _record(report, scenario, r, out_dir, index, t_scenario)
+        try:
+            with coverage.recording() as cov:
+                r = sched.explore(plan.scenario, strategy=strategy, seed=seed, max_seconds=seconds,
+                                  variant=variant, structural=structural, on_progress=progress,
+                                  progress_interval=progress_interval, resume=plan.resume,
+                                  every_access=every_access, watchdog=watchdog)
+        except SetupError as e:             # bad input: that scenario cannot run at all
+            report.errors.append(str(e))
+            plan.grew, plan.exhausted = False, True
+            return True
+        new_points = cov.hit - plan.hit
+        plan.hit |= cov.hit
+        plan.slices += 1
+        new_failures = r.failures[before[0]:]
+        plan.grew = bool(new_points or new_failures)
+        plan.exhausted = r.executions + r.pruned == before[1] and not r.interrupted
+        _record(report, plan.scenario, new_failures, out_dir, index, plan.started)
+        if plan.cutoff_replay is None:
+            plan.cutoff_replay = _save_cutoff(plan.scenario, r, out_dir)
+        if r.stuck:
+            report.stopped = (f"stopped after {plan.scenario.name}: a model thread got stuck "
+                              f"(stuck_thread, above); the rest of the run would hang the "
+                              f"same way")
+        return not (r.interrupted or r.stuck)
+
+    def left() -> float:
+        return budget - (time.monotonic() - t0)
+
+    going = True
+    # pass 1: breadth, every scenario alike
+    for i, plan in enumerate(plans):
+        # no floor: a slice runs at least one execution however short it is, so a tiny
+        # budget overshoots by at most one execution per scenario
+        share = max(0.0, (budget * BREADTH - (time.monotonic() - t0)) / (len(plans) - i))
+        if not run_slice(plan, share):
+            going = False
+            break
+    # pass 2: where it grows
+    while going and left() >= MIN_SLICE:
+        live = [p for p in plans if not p.exhausted]
+        pool = [p for p in live if p.grew or not p.resume.report.completed] or live
+        if not pool:
+            break
+        share = max(MIN_SLICE, left() / len(pool))
+        for plan in pool:
+            if left() < MIN_SLICE / 2:
+                break
+            if not run_slice(plan, min(share, left())):
+                going = False
+                break
+
+    for plan in plans:
+        r = plan.resume.report
+        if r is None:
+            continue                                        # interrupted before it started
+        res = _result(plan.scenario, r, strategy, plan.hit)
+        res.slices = plan.slices
+        res.cutoff_replay = plan.cutoff_replay
+        report.results.append(res)
         _benign_races(report, r)
         if r.interrupted:
             report.interrupted = True
-            break
+    for f in report.findings:                 # later slices kept counting the same failures
+        f.count = sum(int(getattr(s, "count", 1) or 1) for s in f.sources)
     report.seconds = time.monotonic() - t0
     report.verdict_line = _hunt_verdict(report)
     return report
@@ -347,19 +477,24 @@ def _hunt_verdict(report: HuntReport) -> str:
 def check(scenario: Any, strategy: str = "dfs", bound: int | None = 2,
           max_executions: int | None = None, budget: float | None = None, seed: int = 0,
           variant: Any = None, out_dir: str | None = "mmlist-out",
-          strict: bool = False) -> HuntReport:
+          strict: bool = False, every_access: bool = False,
+          watchdog: float | None = 5.0) -> HuntReport:
     from . import coverage, sched
     shown = "none (every interleaving)" if bound is None else str(bound)
     report = HuntReport(title=f"mmlist check: {scenario.name}, strategy {strategy}, "
-                              f"preemption bound {shown}", variant=_variant_name(variant),
-                        strict=strict)
+                              f"preemption bound {shown}"
+                              + (", every plain access a scheduling point" if every_access
+                                 else ""),
+                        variant=_variant_name(variant), strict=strict)
     t0 = time.monotonic()
     with coverage.recording() as cov:
         r = sched.explore(scenario, strategy=strategy, seed=seed, preemption_bound=bound,
-                          max_executions=max_executions, max_seconds=budget, variant=variant)
+                          max_executions=max_executions, max_seconds=budget, variant=variant,
+                          every_access=every_access, watchdog=watchdog)
     report.results.append(_result(scenario, r, strategy, cov.hit))
+    report.results[-1].cutoff_replay = _save_cutoff(scenario, r, out_dir)
     report.interrupted = r.interrupted
-    _record(report, scenario, r, out_dir, {}, 0.0)
+    _record(report, scenario, r.failures, out_dir, {}, 0.0)
     _benign_races(report, r)
     report.seconds = time.monotonic() - t0
     reason = getattr(r, "verdict_reason", "") or ""
@@ -391,11 +526,18 @@ def replay_file(path: str, variant: Any = None) -> int:
         print(f"mmlist: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     if result.divergence:
-        print(f"mmlist: error: stale replay file {path}: {result.divergence} (the model, the "
-              f"scenario or the variant changed since it was written)", file=sys.stderr)
+        # valid file, other model: after a fix this is the expected answer, so say what
+        # happened (not reproduced, and where the run left the recorded schedule)
+        print(f"mmlist: error: {path}: not reproduced: the run diverged at {result.divergence} "
+              f"(the model, the scenario or the variant changed since the file was written; "
+              f"after a fix, that is expected)", file=sys.stderr)
         return EXIT_USAGE
     print(result.table_text.rstrip())
-    if result.reproduced and scenario is not None and result.expected is not None:
+    if result.expected is not None and result.expected.check == "step_budget":
+        print("reproduced: the run is cut off at the step limit again (a possible livelock; "
+              "the table shows its steps)" if result.reproduced else
+              "NOT reproduced: the run was not cut off at the step limit this time")
+    elif result.reproduced and scenario is not None and result.expected is not None:
         got = next((v for v in result.violations
                     if (v.check, v.function) == (result.expected.check,
                                                  result.expected.function)), result.expected)

@@ -15,11 +15,15 @@ fresh World, so executions are independent and deterministic. Users write their 
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Callable
 
 from . import programs as P
+from . import runtime as rt
 from .config import Config
+from . import errors
+from .errors import SetupError
 from .model.world import World
 from .programs import ThreadSpec
 
@@ -37,15 +41,82 @@ class Scenario:
 
     def build(self) -> tuple[World, list[ThreadSpec]]:
         world = World(self.config)
-        with world:
-            self.setup(world)
-            specs = self.threads(world)
-            world.kworker_present = any(s.kind == "kworker" for s in specs)
-            world.walkers_left = sum(s.kind == "walker" for s in specs)
+        ctx = rt.current_ctx()
+        held, preempt = len(ctx.locks_held), ctx.preempt_count
+        try:
+            with world, rt.installed(_SetupEngine(self.name)):
+                try:
+                    self.setup(world)
+                except KeyboardInterrupt as e:
+                    where = _variant_frame(e)
+                    if where is None or errors.signalled:
+                        raise                   # a real Ctrl-C
+                    raise SetupError(f"set-up of scenario {self.name}: {where} raised "
+                                     f"KeyboardInterrupt (a variant's own, not a Ctrl-C)") \
+                        from None
+                specs = self.threads(world)
+                world.kworker_present = any(s.kind == "kworker" for s in specs)
+                world.walkers_left = sum(s.kind == "walker" for s in specs)
+                left = ctx.locks_held[held:]
+                if left:
+                    raise SetupError(f"set-up of scenario {self.name} returned holding "
+                                     f"{', '.join(_label(lk) for lk in left)} (a missing "
+                                     f"unlock)")
+        finally:
+            del ctx.locks_held[held:]           # the World is dropped: so are its locks
+            ctx.preempt_count = preempt
         names = [s.name for s in specs]
         if len(set(names)) != len(names):
             raise ValueError(f"scenario {self.name}: thread names must be unique: {names}")
         return world, specs
+
+
+def _label(obj: object) -> str:
+    return str(getattr(obj, "label", None) or obj)
+
+
+def _variant_frame(e: BaseException) -> str | None:
+    """The variant function (``<variant NAME: fn>``) that raised ``e`` itself, or None."""
+    tb, last = e.__traceback__, None
+    while tb is not None:
+        last, tb = tb, tb.tb_next
+    if last is None or not last.tb_frame.f_code.co_filename.startswith("<variant "):
+        return None
+    return f"{last.tb_frame.f_code.co_name}() ({last.tb_frame.f_code.co_filename}:{last.tb_lineno})"
+
+
+def _setup_step() -> str:
+    """The innermost model function on the set-up thread's stack (file:line)."""
+    import traceback
+    here = os.path.dirname(os.path.abspath(__file__))
+    skip = (os.path.join(here, "kernel"), os.path.join(here, "runtime.py"), __file__)
+    for fr in reversed(traceback.extract_stack()[:-1]):
+        if not fr.filename.startswith(skip):
+            return f"{fr.name}() ({os.path.basename(fr.filename)}:{fr.lineno})"
+    return "?"
+
+
+class _SetupEngine(rt.DirectEngine):
+    """The direct engine, refusing what would hang a one-thread set-up (``SetupError``)."""
+
+    def __init__(self, scenario: str):
+        super().__init__()
+        self.scenario = scenario
+
+    def hook(self, op: int, obj: object = None, arg: object = None) -> object:
+        if op == rt.LOCK:
+            if not obj.real_lock().acquire(blocking=False):      # type: ignore[union-attr]
+                raise SetupError(f"set-up of scenario {self.scenario}: {_setup_step()} takes "
+                                 f"{_label(obj)}, which set-up already holds (it would hang)")
+            return None
+        locked = getattr(obj.real_lock(), "locked", None) if op == rt.UNLOCK else None
+        if locked is not None and not locked():          # (an rw_semaphore never blocks)
+            raise SetupError(f"set-up of scenario {self.scenario}: {_setup_step()} releases "
+                             f"{_label(obj)}, which is not held")
+        if op == rt.WAIT_SCHEDULE:
+            raise SetupError(f"set-up of scenario {self.scenario}: {_setup_step()} waits on "
+                             f"{_label(obj)}, and set-up has no other thread to wake it")
+        return super().hook(op, obj, arg)
 
 
 def _base(w: World, memcgs: tuple[str, ...] = ("A",), apps: dict[str, str] | None = None,
@@ -167,11 +238,12 @@ register(Scenario(
     covers=("debugfs", "arch_has_hw_pte_young", "full_scan")))
 
 register(Scenario(
-    "look-around", "eviction's lru_gen_look_around fills the Bloom filter while walkers iterate",
-    setup=lambda w: _base(w) or w.user_task("evict", "A"),
+    "look-around", "kswapd evicts memcg A with its preallocated walk lent: the rmap's "
+                   "lru_gen_look_around fills the Bloom filter while walkers iterate",
+    setup=lambda w: _base(w, kswapd_nodes=1),
     threads=lambda w: [P.direct_reclaim("reclaim0", "A", rounds=2),
-                       P.direct_reclaim("reclaim1", "A"), P.evictor("evict", "A", 0, "app1")],
-    covers=("lru_gen_look_around", "Bloom filters")))
+                       P.direct_reclaim("reclaim1", "A"), P.evictor("kswapd0", "A", 0, "app1")],
+    covers=("lru_gen_look_around", "Bloom filters", "kswapd eviction")))
 
 register(Scenario(
     "rmdir", "memcg B is removed while its last mm migrates back to A",
@@ -237,19 +309,9 @@ def _pid_of(w: World, comm: str) -> int:
 
 
 def _setup_new_owner(w: World) -> None:
-    from . import runtime as rt
-    from .model import fork
-    from .model.structs import CLONE_VM
     _base(w, memcgs=("A", "B"), apps={"app1": "A", "app2": "A"}, walkers=("reclaim0",))
     w.user_task("reclaimB", "B")
-    app1 = next(t for t in w.all_tasks if t.label == "app1")
-    ctx = rt.current_ctx()
-    saved, ctx.task = ctx.task, app1
-    try:
-        thread = fork.kernel_clone(app1, CLONE_VM)          # app1's thread shares mm#1
-    finally:
-        ctx.task = saved
-    thread.label = "app1-thread"
+    thread = _clone_thread(w, "app1")                   # app1's thread shares mm#1
     # the thread alone is moved to B (cgroup v1 allows it): the mm stays with its owner app1
     from .model.memcontrol import css_get, mem_cgroup_put
     b = w.memcg("B")
@@ -274,3 +336,149 @@ def get(name: str) -> Scenario:
     except KeyError:
         raise KeyError(f"unknown scenario {name!r} (known: {', '.join(sorted(BUILTIN))})") \
             from None
+
+
+# --- the rarer branches (issue 8): every coverage point is reached by some built-in ---------------
+# Each of these is small on purpose (two to four threads): `mmlist coverage` names, per point, the
+# scenario that reaches it; tests/test_coverage.py fails when a point is reached by none.
+
+def _three_in_a(w: World) -> None:
+    _base(w, apps={"app1": "A", "app2": "A", "app3": "A"}, walkers=("reclaim0",))
+
+
+register(Scenario(
+    "exit-head", "three mms; app2 exits while a walker's iteration stands on it (head has a "
+                 "successor) and a CPU runs app1: lru_gen_del_mm() moves head to the next mm",
+    config=Config(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64, PTRS_PER_PTE=16, nr_cpus=1),
+    setup=_three_in_a,
+    threads=lambda w: [P.direct_reclaim("reclaim0", "A", rounds=2), P.cpu(0, ["app1"]),
+                       P.exiter("app2"), P.kworker()],
+    covers=("exit", "lru_gen_del_mm", "get_next_mm", "should_skip_mm")))
+
+register(Scenario(
+    "switch-two-memcgs", "a CPU switches between tasks of memcgs A and B while walkers of both "
+                         "clear the node bits: lru_gen_use_mm() makes mms eligible again",
+    config=Config(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64, PTRS_PER_PTE=16, nr_cpus=1),
+    setup=lambda w: _base(w, memcgs=("A", "B"), apps={"app1": "A", "app2": "B"},
+                          walkers=("reclaim0",)) or w.user_task("reclaimB", "B"),
+    threads=lambda w: [P.direct_reclaim("reclaim0", "A", rounds=2),
+                       P.direct_reclaim("reclaimB", "B", rounds=2),
+                       P.cpu(0, ["app1", "app2", "app1"])],
+    covers=("context_switch", "lru_gen_use_mm", "should_skip_mm")))
+
+register(Scenario(
+    "two-forks", "app1 and app2 fork into memcg A while a walker makes two passes: the "
+                 "children are added during or after the first iteration and are new mms on "
+                 "the second (the kernel's own path, not set-up)",
+    setup=lambda w: _base(w, walkers=("reclaim0",)),
+    threads=lambda w: [P.direct_reclaim("reclaim0", "A", rounds=2), P.forker("app1"),
+                       P.forker("app2")],
+    covers=("fork", "lru_gen_add_mm", "get_next_mm")))
+
+register(Scenario(
+    "fork-thread-exec-fail", "app1 clones a thread (CLONE_VM: no new mm) and app2's exec fails "
+                             "after mm_alloc(): an mm that never reached lru_gen_add_mm() is "
+                             "freed (lru_gen_del_mm() on an mm not on the list)",
+    setup=lambda w: _base(w, walkers=("reclaim0",)),
+    threads=lambda w: [P.forker("app1", clone_vm=True), P.exec_fail("app2"),
+                       P.direct_reclaim("reclaim0", "A")],
+    covers=("fork", "exec", "lru_gen_del_mm")))
+
+register(Scenario(
+    "exec-migrate", "app1 execs while it moves from A to B, on an arch that activates the new "
+                    "mm with IRQs off (CONFIG_ARCH_WANT_IRQS_OFF_ACTIVATE_MM)",
+    config=Config(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64, PTRS_PER_PTE=16,
+                  CONFIG_ARCH_WANT_IRQS_OFF_ACTIVATE_MM=True),
+    setup=lambda w: _base(w, memcgs=("A", "B"), apps={"app1": "A", "app2": "A"},
+                          walkers=("reclaim0",)),
+    threads=lambda w: [P.execer("app1"), P.migrator(_pid_of(w, "app1"), "B"),
+                       P.direct_reclaim("reclaim0", "A"), P.kworker()],
+    covers=("exec", "exec_mmap", "cgroup migration", "lru_gen_migrate_mm")))
+
+register(Scenario(
+    "faults", "two walkers where allocations fail and locks are contended: GFP_ATOMIC Bloom "
+              "filter, alloc_mm_walk(), mmap_read_trylock(); one walker at low priority that "
+              "does not wait; CONFIG_LRU_GEN_STATS keeps per-generation stats",
+    config=Config(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64, PTRS_PER_PTE=16, CONFIG_LRU_GEN_STATS=True,
+                  gfp_atomic_may_fail=True, mm_walk_alloc_may_fail=True,
+                  mmap_lock_contended=True),
+    setup=lambda w: _base(w),
+    threads=lambda w: [P.direct_reclaim("reclaim0", "A", rounds=2),
+                       P.direct_reclaim("reclaim1", "A", priority=12)],
+    covers=("allocation failures", "mmap_lock", "CONFIG_LRU_GEN_STATS", "try_to_inc_max_seq")))
+
+
+def _skips(w: World) -> None:
+    _base(w, walkers=("reclaim0",))
+    w.spawn("A", comm="tiny", nr_regions=1, rss=0)
+
+
+register(Scenario(
+    "skips", "a walker meets a tiny mm, an OOM victim chosen mid-walk and charges moving out "
+             "of its memcg: every reason should_skip_mm() and walk_mm() have to leave an mm",
+    config=Config(MIN_LRU_BATCH=8, MAX_LRU_BATCH=8, PTRS_PER_PTE=16),
+    setup=_skips,
+    threads=lambda w: [P.direct_reclaim("reclaim0", "A"), P.oom_kill("app1"),
+                       P.move_charge("A")],
+    covers=("should_skip_mm", "walk_mm", "OOM")))
+
+
+def _thread_of_app1(w: World) -> None:
+    """app1 and a thread of it (CLONE_VM, same mm, same memcg A); app2 in A too."""
+    _base(w, memcgs=("A", "B"), apps={"app1": "A", "app2": "A"}, walkers=("reclaim0",))
+    _clone_thread(w, "app1")
+
+
+def _clone_thread(w: World, comm: str) -> object:
+    """``comm`` clones a thread (CLONE_VM: same mm, same memcg), named ``<comm>-thread``."""
+    from . import runtime as rt
+    from .model import fork
+    from .model.structs import CLONE_VM
+    parent = next(t for t in w.all_tasks if t.label == comm)
+    ctx = rt.current_ctx()
+    saved, ctx.task = ctx.task, parent
+    try:
+        thread = fork.kernel_clone(parent, CLONE_VM)
+    finally:
+        ctx.task = saved
+    thread.label = f"{comm}-thread"
+    return thread
+
+
+register(Scenario(
+    "owner-exits", "app1 exits while its thread (same mm, same memcg) execs: "
+                   "mm_update_next_owner() retries and hands the mm to the thread, or finds it "
+                   "is no longer the owner",
+    setup=_thread_of_app1,
+    threads=lambda w: [P.exiter("app1"), P.execer("app1-thread"),
+                       P.direct_reclaim("reclaim0", "A"), P.kworker()],
+    covers=("exit", "mm_update_next_owner", "exec")))
+
+register(Scenario(
+    "migrate-odd", "cgroup.procs writes that lru_gen_migrate_mm() must leave alone: a thread "
+                   "that does not own its mm, a kthread without an mm, a task into its own "
+                   "memcg",
+    setup=_thread_of_app1,
+    threads=lambda w: [P.sequence("migrations", "sh",
+                                  P.migrator(_pid_of(w, "app1-thread"), "B"),
+                                  P.migrator(_pid_of(w, "kworker/u8:0"), "B"),
+                                  P.migrator(_pid_of(w, "app2"), "A")),
+                       P.direct_reclaim("reclaim0", "A")],
+    covers=("cgroup migration", "mem_cgroup_attach", "lru_gen_migrate_mm")))
+
+register(Scenario(
+    "memcg-disabled", "cgroup_disable=memory: app1 exits and its thread becomes the owner; "
+                      "lru_gen_migrate_mm() returns at once",
+    config=Config(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64, PTRS_PER_PTE=16, mem_cgroup_disabled=True),
+    setup=_thread_of_app1,
+    threads=lambda w: [P.exiter("app1"), P.direct_reclaim("reclaim0", "A")],
+    covers=("cgroup_disable=memory", "mm_update_next_owner", "lru_gen_migrate_mm")))
+
+register(Scenario(
+    "exit-rmdir", "app1, alone in memcg B, exits while B is removed and a walker (a task of "
+                  "A) ages B: the walker may hold app1's mm, so __mmput() and "
+                  "lru_gen_del_mm() run in the kworker after B lost every other reference",
+    setup=lambda w: _base(w, memcgs=("A", "B"), apps={"app1": "B"}, walkers=("reclaimB",)),
+    threads=lambda w: [P.direct_reclaim("reclaimB", "B"), P.exiter("app1"),
+                       P.memcg_rmdir("B"), P.kworker()],
+    covers=("exit", "memcg free", "lru_gen_del_mm", "mmput_async")))

@@ -6,6 +6,7 @@
     stays ``re_added is False``.
 (b) ``VM_WARN_ON(list_empty(&mm->lru_gen.list))`` in ``lru_gen_use_mm`` fires when a context
     switch falls in ``lru_gen_migrate_mm``'s window between its del and its add (B4).
+(c) A ``GFP_ATOMIC`` Bloom filter allocation fails (B5): benign only where it may fail.
 
 Searches use fixed seeds and execution budgets, never seconds.
 """
@@ -227,6 +228,20 @@ def test_the_new_scenarios_run_sequentially_show_nothing():
         world, specs = BUILTIN[name].build()
         r = run_sequential(world, specs)
         assert r.checks() == set(), (name, [str(v) for v in r.violations])
+
+
+def test_a_failed_bloom_filter_allocation_is_benign_b5_only_where_it_may_fail():
+    import dataclasses
+    r = _explore("faults", "random", 60)
+    fails = [f for f in r.failures if f.violation.check == "bloom_filter_alloc_failed"]
+    assert fails, r.summary()
+    v = fails[0].violation
+    assert (v.function, v.condition, v.severity) == ("clear_bloom_filter", "GFP_ATOMIC", "info")
+    cfg = BUILTIN["faults"].config
+    lab = classify(v, cfg)
+    assert (lab.kind, lab.id) == ("benign", "B5")
+    # the same report from a configuration where GFP_ATOMIC cannot fail is explained by nothing
+    assert classify(v, dataclasses.replace(cfg, gfp_atomic_may_fail=False)).kind == "new"
 
 
 # --- mutants and probes -------------------------------------------------------------------------

@@ -23,7 +23,9 @@ from mmlist.scenarios import BUILTIN, Scenario
 
 #: (scenario, bound) pairs whose plain search takes more than a few seconds here (measured on
 #: the 2-core test machine): run by ``stress/outcome_sets.py``, not by the test suite.
-SLOW = {("exit", 1), ("context-switch", 1), ("two-nodes", 1), ("no-memcg", 1)}
+SLOW = {("exit", 1), ("context-switch", 1), ("two-nodes", 1), ("no-memcg", 1),
+        ("exec-migrate", 1), ("owner-exits", 1), ("faults", 1), ("exit-head", 1),
+        ("switch-two-memcgs", 1), ("two-forks", 1), ("exit-rmdir", 1)}
 #: scenarios whose plain search at bound 2 completes in seconds (the rest are in stress/)
 BOUND2 = ["switch-migrate", "kthread-use-mm", "preempt-rt-exec"]
 

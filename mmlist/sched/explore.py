@@ -29,7 +29,7 @@ from typing import Any, Callable
 
 from ..scenarios import Scenario, get as get_scenario
 from ..violation import Violation
-from .controller import Controller, Execution, WorkerPool
+from .controller import WATCHDOG, Controller, Execution, WorkerPool
 from .decisions import Decision, count_preemptions
 from .replayfile import KIND, SCHEMA_VERSION, ReplayFileError, dump, load, validate
 from .shrink import ShrinkResult, match, shrink_schedule
@@ -49,6 +49,10 @@ class RunConfig:
     #: False: run on after a violation (explore: every violation of the execution is seen);
     #: (check, function): stop at that violation (replays and shrinking)
     stop_on_violation: Any = False
+    #: every plain access (READ/WRITE) is a scheduling point too (``--every-access``)
+    every_access: bool = False
+    #: seconds a model thread may run without reaching the hook (``--watchdog``; None: off)
+    watchdog: float | None = WATCHDOG
 
     def stopping_at(self, v: Violation) -> "RunConfig":
         return dataclasses.replace(self, stop_on_violation=(v.check, v.function))
@@ -73,6 +77,8 @@ class Failure:
     count: int = 1
     #: seconds from the start of ``explore`` to the end of the first execution that showed it
     first_seconds: float = 0.0
+    #: Ctrl-C (or SIGTERM) came while shrinking: the counterexample is the unshrunk one
+    shrink_interrupted: bool = False
 
     def __str__(self) -> str:
         return str(self.violation)
@@ -85,6 +91,7 @@ class Failure:
                        "dropped": self.dropped, "original": list(self.original),
                        "nondeterministic": self.nondeterministic,
                        "replay_path": self.replay_path,
+                       "shrink_interrupted": self.shrink_interrupted or None,
                        "schedule": [d.to_dict() for d in self.schedule]})
 
 
@@ -116,6 +123,11 @@ class Report:
     notes: list[str] = field(default_factory=list)
     #: ``collect_outcomes=True``: the distinct ``Execution.outcome`` seen; else None
     outcomes: set | None = None
+    #: the search stopped at an execution whose model thread got stuck (the watchdog)
+    stuck: bool = False
+    #: the first execution cut off at the step budget, as a replayable ``Failure`` whose
+    #: violation is the pseudo-check ``step_budget`` (not a finding: a possible livelock)
+    cutoff: "Failure | None" = None
 
     @property
     def executions_per_second(self) -> float:
@@ -222,7 +234,8 @@ class Session:
         ex = self.ctl.run(world, specs, source, suite, structural=cfg.structural,
                           fair=cfg.fair, step_budget=cfg.step_budget, record=record,
                           footprints=source.wants_footprints,
-                          stop_on_violation=cfg.stop_on_violation, outcome=outcome)
+                          stop_on_violation=cfg.stop_on_violation, outcome=outcome,
+                          every_access=cfg.every_access, watchdog=cfg.watchdog)
         if ex.interrupted:
             raise KeyboardInterrupt
         return ex
@@ -298,8 +311,19 @@ def make_replay_dict(scenario: Scenario, threads: list[str], dropped: list[str],
         "threads": threads, "dropped": list(dropped), "variant": _variant_name(variant),
         "variant_path": vpath, "variant_sha256": vsha,
         "structural": cfg.structural, "fair": cfg.fair, "step_budget": cfg.step_budget,
+        **({"every_access": True} if cfg.every_access else {}),
         "strategy": strategy, "seed": seed, "violation": violation.to_dict(),
         "decisions": [d.to_dict() for d in decisions]})
+
+
+def _every_access(data: dict[str, Any], where: str) -> bool:
+    """A replay file's ``every_access`` (absent: False): the schedule was recorded with every
+    plain access a scheduling point, and only replays that way."""
+    value = data.get("every_access", False)
+    if not isinstance(value, bool):
+        raise ReplayFileError(f"corrupt replay file {where}: field every_access: expected "
+                              f"true or false, got {type(value).__name__}")
+    return value
 
 
 def record_failure(session: Session, scenario: Scenario, ex: Execution, v: Violation,
@@ -311,7 +335,9 @@ def record_failure(session: Session, scenario: Scenario, ex: Execution, v: Viola
     cfg = cfg.stopping_at(v)
     notes = []
     decisions = ex.decisions
-    for k in range(2):
+    # a stuck thread costs a watchdog period and a thread per run: replayed once, to render it
+    stuck = v.check == "stuck_thread"
+    for k in range(0 if stuck else 2):
         r = session.run(scenario, Replay(ex.decisions, strict=True), cfg)
         if r.divergence and not r.divergence.startswith(f"decision #{len(r.decisions)}: "):
             notes.append(f"replay {k + 1} diverged: {r.divergence}")
@@ -323,11 +349,16 @@ def record_failure(session: Session, scenario: Scenario, ex: Execution, v: Viola
         else:
             decisions = r.decisions             # the schedule up to the violation
     dropped: list[str] = []
-    if do_shrink and not notes:
+    shrink_interrupted = False
+    if do_shrink and not notes and not stuck:
         try:
             sr: ShrinkResult = shrink_schedule(session, scenario, decisions, target, cfg,
                                                max_attempts=max_shrink_attempts)
             decisions, dropped = sr.decisions, sr.dropped
+        except KeyboardInterrupt:
+            # nothing found is lost: keep the unshrunk schedule; the caller records this
+            # failure, then stops as interrupted
+            shrink_interrupted = True
         except Exception as e:          # shrinking is best effort: keep the original
             notes.append(f"shrinking failed: {type(e).__name__}: {e}")
     sc = scenario_without(scenario, dropped)
@@ -340,11 +371,37 @@ def record_failure(session: Session, scenario: Scenario, ex: Execution, v: Viola
     rd = make_replay_dict(scenario, final.threads, dropped, decisions, fv, cfg, variant,
                           strategy, seed)
     table = counterexample_table(final, fv, scenario.name, _FILE)
+    if shrink_interrupted:
+        table = ("(not shrunk: interrupted while shrinking; this is the schedule as first "
+                 "found)\n" + table)
     return Failure(violation=fv, schedule=list(decisions), table_text=table, replay_dict=rd,
                    execution_index=index, preemptions=count_preemptions(decisions),
                    steps=sum(1 for d in decisions if d.kind == "thread"), dropped=dropped,
                    original=(ex.preemptions, ex.steps),
-                   nondeterministic="; ".join(notes) if notes else None)
+                   nondeterministic="; ".join(notes) if notes else None,
+                   shrink_interrupted=shrink_interrupted)
+
+
+def cutoff_violation(step_budget: int) -> Violation:
+    """The pseudo-violation a cut-off replay file records: not a check, a possible livelock."""
+    return Violation(check="step_budget", severity="liveness", condition="step budget",
+                     message=f"cut off after {step_budget} scheduling steps with threads "
+                             f"still running: a possible livelock (or a budget too small)")
+
+
+def record_cutoff(session: Session, scenario: Scenario, ex: Execution, cfg: RunConfig, *,
+                  variant: Any = None, strategy: str = "", seed: int = 0,
+                  index: int = 0) -> Failure:
+    """A cut-off execution as a replay (``mmlist replay`` re-runs it to the same cut-off) and
+    a table of its steps, so that a possible livelock can be looked at."""
+    v = cutoff_violation(cfg.step_budget)
+    final = session.run(scenario, Replay(ex.decisions, strict=True), cfg, record=2)
+    rd = make_replay_dict(scenario, final.threads, [], ex.decisions, v, cfg, variant,
+                          strategy, seed)
+    table = counterexample_table(final, v, scenario.name, _FILE)
+    return Failure(violation=v, schedule=list(ex.decisions), table_text=table, replay_dict=rd,
+                   execution_index=index, preemptions=ex.preemptions, steps=ex.steps,
+                   original=(ex.preemptions, ex.steps))
 
 
 def _pct_member(strat: Strategy) -> Any:
@@ -374,6 +431,23 @@ def _nondet(strat: Strategy) -> str | None:
     return None
 
 
+@dataclass
+class Resume:
+    """A search to continue in slices: pass the same ``Resume`` to successive ``explore()``
+    calls and each picks up where the last stopped (the strategy's DFS tree, trace cache and
+    random streams, the failures found, the interleavings seen). The ``Report`` is cumulative;
+    a slice's ``max_executions``/``max_seconds`` bound that slice only. The hunt uses it to
+    spend its budget where coverage and findings still grow."""
+    strategy: Strategy | None = None
+    report: Report | None = None
+    by_key: dict = field(default_factory=dict)
+    hashes: set = field(default_factory=set)
+    statuses: Counter = field(default_factory=Counter)
+    nondet_first: list[str] = field(default_factory=list)
+    diverged_first: list[str] = field(default_factory=list)
+    runs: int = 0
+
+
 def explore(scenario: Scenario | str, strategy: str | Strategy = "portfolio", seed: int = 0,
             max_executions: int | None = None, max_seconds: float | None = None,
             preemption_bound: int | None = 2, pct_depth: int = 3, variant: Any = None,
@@ -381,41 +455,51 @@ def explore(scenario: Scenario | str, strategy: str | Strategy = "portfolio", se
             on_progress: Callable[[Report], None] | None = None, stop_on_first: bool = False,
             reduction: bool = True, shrink: bool = True, replay_dir: str | None = None,
             max_shrink_attempts: int = 300, progress_interval: float = 0.5,
-            collect_outcomes: bool = False) -> Report:
+            collect_outcomes: bool = False, resume: Resume | None = None,
+            every_access: bool = False, watchdog: float | None = WATCHDOG) -> Report:
     """Explore the interleavings of ``scenario`` under ``strategy``; see the module doc.
     ``preemption_bound=None``: the DFS strategies cover every interleaving (no bound).
+    ``every_access``: every plain access to shared state is a scheduling point too (by
+    default plain accesses are only recorded, and the race check stands for their
+    interleavings); replay files record it.
     ``max_executions`` counts the executions of ``Report.executions``: a branch the reduction
     prunes (it stops where its trace was already expanded) does not use up the budget, as in
     the portfolio's rotation."""
     sc = resolve(scenario)
-    strat = strategy if isinstance(strategy, Strategy) else make(
-        strategy, seed=seed, preemption_bound=preemption_bound, pct_depth=pct_depth,
-        reduction=reduction)
+    if resume is not None and resume.strategy is not None and resume.report is not None:
+        strat, rep = resume.strategy, resume.report     # continue: strategy arguments unused
+        rep.interrupted = False
+    else:
+        strat = strategy if isinstance(strategy, Strategy) else make(
+            strategy, seed=seed, preemption_bound=preemption_bound, pct_depth=pct_depth,
+            reduction=reduction)
+        rep = Report(scenario=sc.name, strategy=strat.describe(), seed=seed,
+                     variant=_variant_name(variant))
+        if collect_outcomes:
+            rep.outcomes = set()
+    st = resume if resume is not None else Resume()
+    st.strategy, st.report = strat, rep
     unbounded = max_executions is None and max_seconds is None
     if unbounded and not strat.exhaustive:
         max_executions = 1000
-    cfg = RunConfig(structural=structural, fair=fair, step_budget=step_budget)
-    rep = Report(scenario=sc.name, strategy=strat.describe(), seed=seed,
-                 variant=_variant_name(variant))
-    if collect_outcomes:
-        rep.outcomes = set()
-    by_key: dict = {}
-    hashes: set = set()
-    statuses: Counter = Counter()
-    nondet_first: list[str] = []
-    diverged_first: list[str] = []
-    t0 = time.perf_counter()
-    last_progress = t0
-    runs = 0                                    # every execution run, pruned ones included
-    counted = 0                                 # those the budget counts
+    cfg = RunConfig(structural=structural, fair=fair, step_budget=step_budget,
+                    every_access=every_access, watchdog=watchdog)
+    by_key, hashes, statuses = st.by_key, st.hashes, st.statuses
+    nondet_first, diverged_first = st.nondet_first, st.diverged_first
+    t_call = time.perf_counter()
+    t0 = t_call - rep.elapsed                   # elapsed and first_seconds are cumulative
+    last_progress = t_call
+    runs = st.runs                              # every execution run, pruned ones included
+    counted = 0                                 # those this call's budget counts
     try:
         with variant_applied(variant), WorkerPool() as pool:
             session = Session(pool)
             while True:
                 if max_executions is not None and counted >= max_executions:
                     break
-                if max_seconds is not None and time.perf_counter() - t0 >= max_seconds:
-                    break
+                if (max_seconds is not None and runs > st.runs
+                        and time.perf_counter() - t_call >= max_seconds):
+                    break                   # a call runs at least one execution
                 if unbounded and strat.completed and getattr(strat, "members", None):
                     break                   # portfolio: the bounded member is done
                 if not strat.new_execution():
@@ -446,6 +530,14 @@ def explore(scenario: Scenario | str, strategy: str | Strategy = "portfolio", se
                     rep.benign_races[b] = rep.benign_races.get(b, 0) + 1
                 if ex.status == "step_budget":
                     rep.cutoffs += 1
+                    if rep.cutoff is None:
+                        rep.cutoff = record_cutoff(session, sc, ex, cfg, variant=variant,
+                                                   strategy=strat.describe(), seed=seed,
+                                                   index=runs)
+                        if replay_dir:
+                            os.makedirs(replay_dir, exist_ok=True)
+                            save_replay(rep.cutoff, os.path.join(
+                                replay_dir, f"{sc.name}-step_budget.json"))
                 if ex.status == "diverged":
                     rep.diverged += 1
                     if not diverged_first:
@@ -475,6 +567,10 @@ def explore(scenario: Scenario | str, strategy: str | Strategy = "portfolio", se
                     rep.failures.append(f)
                     if f.nondeterministic:
                         rep.notes.append(f"{v.check}: {f.nondeterministic}")
+                    if f.shrink_interrupted:
+                        rep.notes.append(f"{v.check}: interrupted while shrinking; the "
+                                         f"counterexample kept is the unshrunk one")
+                        raise KeyboardInterrupt
                 if (on_progress is not None
                         and time.perf_counter() - last_progress >= progress_interval):
                     last_progress = time.perf_counter()
@@ -482,8 +578,15 @@ def explore(scenario: Scenario | str, strategy: str | Strategy = "portfolio", se
                     on_progress(rep)
                 if stop_on_first and rep.failures:
                     break
+                if ex.status == "stuck":
+                    # the next executions would get stuck the same way, each leaving a thread
+                    rep.stuck = True
+                    rep.notes.append("a model thread got stuck (stuck_thread): the search "
+                                     "stopped there")
+                    break
     except KeyboardInterrupt:
         rep.interrupted = True
+    st.runs = runs
     _finish(rep, strat, hashes, statuses, t0, nondet_first, diverged_first)
     return rep
 
@@ -598,11 +701,16 @@ def replay(replay_dict_or_path: Any, scenario: Scenario | str | None = None,
         raise ReplayFileError(f"stale replay file {where}: {e}") from None
     cfg = RunConfig(structural=bool(data.get("structural", True)),
                     fair=bool(data.get("fair", False)),
-                    step_budget=int(data.get("step_budget", 5000))).stopping_at(expected)
+                    step_budget=int(data.get("step_budget", 5000)),
+                    every_access=_every_access(data, where))
+    cutoff = expected.check == "step_budget"        # a cut-off's replay: reproduced by status
+    if not cutoff:
+        cfg = cfg.stopping_at(expected)
     with variant_applied(the_variant), WorkerPool() as pool:
         ex = Session(pool).run(sc2, Replay(data["_decisions"], strict=True), cfg,
                                record=2 if record else 0)
-    got = match(ex.violations, (expected.check, expected.function))
+    got = (expected if ex.status == "step_budget" else None) if cutoff else \
+        match(ex.violations, (expected.check, expected.function))
     table = counterexample_table(ex, got or expected, sc.name, where) if record else ""
     if ex.divergence:
         table += f"\nDIVERGED: {ex.divergence}"
@@ -622,7 +730,8 @@ def shrink(failure_or_replay: Any, scenario: Scenario | str | None = None,
     v = Violation.from_dict(data["violation"])
     cfg = RunConfig(structural=bool(data.get("structural", True)),
                     fair=bool(data.get("fair", False)),
-                    step_budget=int(data.get("step_budget", 5000))).stopping_at(v)
+                    step_budget=int(data.get("step_budget", 5000)),
+                    every_access=_every_access(data, where)).stopping_at(v)
     target = (v.check, v.function)
     with variant_applied(replay_variant(data, where)), WorkerPool() as pool:
         session = Session(pool)
