@@ -15,6 +15,8 @@ import sys
 import time
 from typing import Any, NoReturn
 
+from .errors import SetupError
+
 EXIT_OK, EXIT_FOUND, EXIT_USAGE, EXIT_KNOWN, EXIT_INTERNAL = 0, 1, 2, 3, 4
 
 EXIT_CODES = """exit status:
@@ -69,6 +71,12 @@ def _positive_int(text: str) -> int:
 
 
 STRATEGIES = ("portfolio", "random", "pct", "dfs", "dfs-plain")
+WATCHDOG_HELP = ("a model thread that runs this long without reaching a kernel primitive (a "
+                 "loop, a sleep, a plain Python lock) is reported as stuck_thread and "
+                 "abandoned, and the run stops there (default 5)")
+EVERY_ACCESS_HELP = ("make every plain access to shared state a scheduling point too (by default "
+                     "only marked accesses, locks, atomics and waits are; the race check stands "
+                     "for the plain ones): far more interleavings, recorded in replay files")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -95,6 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="skip the structural checks at every step (faster)")
     h.add_argument("--strict", action="store_true",
                    help="known findings count as failures (exit 1, not 3)")
+    h.add_argument("--every-access", action="store_true", help=EVERY_ACCESS_HELP)
+    h.add_argument("--watchdog", type=_positive_float, default=5.0, metavar="SECONDS",
+                   help=WATCHDOG_HELP)
 
     c = sub.add_parser("check", help="exhaustive bounded search of one scenario",
                        epilog=EXIT_CODES, formatter_class=fmt)
@@ -113,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--mutant")
     c.add_argument("--json", dest="json_path")
     c.add_argument("--out", default="mmlist-out")
+    c.add_argument("--every-access", action="store_true", help=EVERY_ACCESS_HELP)
+    c.add_argument("--watchdog", type=_positive_float, default=5.0, metavar="SECONDS",
+                   help=WATCHDOG_HELP)
 
     r = sub.add_parser("replay", help="re-run a saved counterexample",
                        epilog=EXIT_CODES, formatter_class=fmt)
@@ -135,6 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     cv.add_argument("--seed", type=_non_negative_int, default=0)
     cv.add_argument("--variant")
     cv.add_argument("--mutant")
+    cv.add_argument("--every-access", action="store_true", help=EVERY_ACCESS_HELP)
 
     sub.add_parser("scenarios", help="list the built-in scenarios")
     sub.add_parser("findings", help="the findings registry: known bugs of the seed and the "
@@ -281,12 +296,16 @@ def cmd_hunt(args: argparse.Namespace) -> int:
     try:
         report = hunt(scenarios, budget=args.budget, strategy=args.strategy, seed=args.seed,
                       variant=variant, out_dir=args.out, structural=not args.no_structural,
-                      on_progress=progress, strict=args.strict)
+                      on_progress=progress, strict=args.strict,
+                      every_access=args.every_access, watchdog=args.watchdog)
     finally:
         progress.done()
     print(report.render())
     if args.json_path and _write_json(report, args.json_path) != EXIT_OK:
         return EXIT_INTERNAL
+    if report.errors:
+        more = f" (and {len(report.errors) - 1} more, listed above)" if len(report.errors) > 1 else ""
+        print(f"mmlist: error: {report.errors[0]}{more}", file=sys.stderr)
     return report.exit_code
 
 
@@ -297,7 +316,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     variant = _variant(args)
     report = check(scenario, strategy=args.strategy, bound=args.preemption_bound,
                    max_executions=args.max_executions, budget=args.budget, seed=args.seed,
-                   variant=variant, out_dir=args.out, strict=args.strict)
+                   variant=variant, out_dir=args.out, strict=args.strict,
+                   every_access=args.every_access, watchdog=args.watchdog)
     print(report.render())
     if args.json_path and _write_json(report, args.json_path) != EXIT_OK:
         return EXIT_INTERNAL
@@ -335,7 +355,8 @@ def cmd_coverage(args: argparse.Namespace) -> int:
     scenarios = _scenarios(args.scenario)
     variant = _variant(args)
     per = coverage.measure(scenarios, strategy=args.strategy, seed=args.seed,
-                           max_executions=args.executions, variant=variant, shrink=False)
+                           max_executions=args.executions, variant=variant, shrink=False,
+                           every_access=args.every_access)
     print(coverage.render(per))
     union = set().union(*per.values()) if per else set()
     for p in coverage.unreached(union):
@@ -420,7 +441,11 @@ def _crash_log(exc: BaseException) -> str:
 
 
 def _sigterm(signum: int, frame: Any) -> None:
-    raise KeyboardInterrupt          # SIGTERM (timeout, batch schedulers, CI) is a Ctrl-C
+    """SIGTERM (timeout, batch schedulers, CI) is a Ctrl-C; both say that they came from a
+    signal (``errors.signalled``), so that one raised by model code is not taken for one."""
+    from . import errors
+    errors.signalled = True
+    raise KeyboardInterrupt
 
 
 def _setup_streams() -> None:
@@ -438,11 +463,15 @@ def main(argv: list[str] | None = None) -> int:
     old_term = None
     if threading.current_thread() is threading.main_thread():
         old_term = signal.signal(signal.SIGTERM, _sigterm)
+        old_int = signal.signal(signal.SIGINT, _sigterm)
     _setup_streams()
     try:
         args = build_parser().parse_args(argv)
         return COMMANDS[args.cmd](args)
     except UsageError as e:
+        print(f"mmlist: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except SetupError as e:                 # a broken set-up (a variant's lock bug): bad input
         print(f"mmlist: error: {e}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
@@ -476,7 +505,24 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)
+            signal.signal(signal.SIGINT, old_int)
+
+
+def entry() -> None:
+    """The ``mmlist`` command: ``main()``, then exit without waiting for a non-daemon thread
+    that model code (a variant) started and left running: a run must end when it is done."""
+    import threading
+    code = main()
+    left = [t.name for t in threading.enumerate()
+            if t is not threading.main_thread() and not t.daemon and t.is_alive()]
+    if left:
+        print(f"mmlist: warning: not waiting for thread(s) the model started and left "
+              f"running: {', '.join(left)}", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    entry()

@@ -30,6 +30,9 @@ def run(capsys, *argv):
     (["check"], "required"),
     (["frobnicate"], "invalid choice"),
     (["replay", "/nonexistent/replay.json"], ""),
+    (["hunt", "--out", ""], "--out: an empty path"),
+    (["hunt", "--json", ""], "--json: an empty path"),
+    (["hunt", "--watchdog", "0"], "positive number"),
 ])
 def test_bad_input_is_one_line_and_exit_2(capsys, argv, needle):
     code, out, err = run(capsys, *argv)
@@ -78,3 +81,13 @@ def test_a_patch_may_use_any_kernel_primitive(capsys, tmp_path):
                          "--preemption-bound", "1", "--out", str(tmp_path))
     assert code == 0, err
     assert "passed" in out and "completed" in out
+
+
+def test_a_scenario_named_twice_runs_once(capsys, tmp_path):
+    code, out, err = run(capsys, "hunt", "--scenario", "kthread-use-mm", "--scenario",
+                         "kthread-use-mm", "--budget", "0.5", "--no-progress", "--out",
+                         str(tmp_path))
+    assert code == 0, out + err
+    rows = [ln for ln in out.splitlines() if ln.startswith("kthread-use-mm ")]
+    assert len(rows) == 1, out
+    assert "1 scenario(s)" in out

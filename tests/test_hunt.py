@@ -296,7 +296,8 @@ def test_replay_divergent_file_is_one_line_and_exit_2(fork_migrate_replay, tmp_p
     code = main(["replay", path])
     out, err = capsys.readouterr()
     assert code == 2, out + err
-    assert "decision #3" in _error_line(err)
+    line = _error_line(err)
+    assert "not reproduced: the run diverged at decision #3" in line, line
 
 
 # --- 6. an interrupted hunt keeps what it found ---------------------------------------------------

@@ -20,8 +20,11 @@ decision source gave up). Cut-off threads are unwound one at a time by waking th
 from __future__ import annotations
 
 import _thread
+import ctypes
+import os
 import sys
 import threading
+import time
 import traceback
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -34,6 +37,8 @@ _SCHED = rt.SCHEDULING
 _LOCK, _WAIT_SCHEDULE, _WAKE, _CHOOSE, _REPORT = rt.LOCK, rt.WAIT_SCHEDULE, rt.WAKE, rt.CHOOSE, \
     rt.REPORT
 _READ, _WRITE, _TRACE, _TRYLOCK = rt.READ, rt.WRITE, rt.TRACE, rt.TRYLOCK
+#: the plain accesses: recording ops, scheduling points only with ``every_access``
+_PLAIN = frozenset({rt.READ, rt.WRITE})
 _START = (rt.THREAD_START, None, None)      # the pending "op" of a thread not yet started
 #: With structural checks on, the state they read is "visible" (Clarke, Grumberg, Minea, Peled,
 #: "State space reduction using partial order techniques", STTT 1999: the visibility condition):
@@ -45,6 +50,19 @@ VISIBLE_KINDS = frozenset({"ListHead", "mm_lru_gen", "lru_gen_mm_state", "lru_ge
 VISIBLE_LOCK_CLASS = "mm_list lock"
 _VISIBLE = ("#visible", None)
 FAIR_LIMIT = 64                             # fair mode: longest a runnable thread may be passed over
+#: seconds a model thread may run without reaching the hook before the watchdog calls it stuck
+WATCHDOG = 5.0
+
+
+def _quiet_aborts(args: Any, _previous: Callable[[Any], None] = threading.excepthook) -> None:
+    """``ExecutionAborted`` ends a thread the scheduler does not own (a thread model code
+    started itself: ``foreign_thread``) on purpose: no traceback for it."""
+    if args.exc_type is not None and issubclass(args.exc_type, rt.ExecutionAborted):
+        return
+    _previous(args)
+
+
+threading.excepthook = _quiet_aborts
 
 
 # ---------------------------------------------------------------------------------------------
@@ -86,6 +104,12 @@ class WorkerPool:
             self.workers.append(_Worker(len(self.workers)))
         return self.workers[:n]
 
+    def forget(self, worker: _Worker) -> None:
+        """Never hand ``worker`` out again: its thread is stuck in code the scheduler cannot
+        interrupt (a daemon thread, left to finish or to wait forever)."""
+        if worker in self.workers:
+            self.workers.remove(worker)
+
     def shutdown(self) -> None:
         for w in self.workers:
             w.job = None
@@ -106,7 +130,7 @@ class WorkerPool:
 # ---------------------------------------------------------------------------------------------
 class _Thread:
     __slots__ = ("tid", "name", "spec", "ctx", "worker", "pending", "finished", "outcome",
-                 "ident", "passed_over")
+                 "ident", "passed_over", "abandoned")
 
     def __init__(self, tid: int, spec: Any, ctx: rt.ThreadCtx, worker: _Worker):
         self.tid = tid
@@ -119,6 +143,7 @@ class _Thread:
         self.outcome = "unstarted"
         self.ident: int | None = None
         self.passed_over = 0
+        self.abandoned = False          # stuck: the watchdog gave up on it
 
 
 @dataclass
@@ -183,6 +208,9 @@ class Controller(rt.Engine):
         self.aborting = False
         self.threads: list[_Thread] = []
         self._snapshotting = False
+        self.sched_ops = _SCHED
+        self.watchdog: float | None = None
+        self.beat = 0                   # hook calls: the watchdog's sign of life
 
     # --- the state strategies may read ---------------------------------------------------------
     @property
@@ -202,12 +230,19 @@ class Controller(rt.Engine):
             fair: bool = False, step_budget: int = 5000, record: int = 0,
             footprints: bool = False,
             stop_on_violation: bool | tuple[str, str | None] = False,
-            outcome: bool = False) -> Execution:
+            outcome: bool = False, every_access: bool = False,
+            watchdog: float | None = None) -> Execution:
         """One execution of ``specs`` in ``world``. ``stop_on_violation``: cut the execution
         at the first violation (True) or at the first one with this ``(check, function)``.
         ``outcome``: compute ``Execution.outcome`` (a walk of the final World: off by
-        default, it costs about as much as a short execution)."""
+        default, it costs about as much as a short execution). ``every_access``: every plain
+        access (``READ``/``WRITE``) is a scheduling point too, not only a recording op (the
+        race check stands for them otherwise: ``mmlist hunt --every-access``). ``watchdog``:
+        a model thread that runs that many seconds without reaching the hook (a loop, a sleep,
+        a plain Python lock: nothing the scheduler can see) is reported as ``stuck_thread``
+        and abandoned, and the execution ends with status ``stuck`` (None: wait forever)."""
         self.world = world
+        self.watchdog = watchdog
         self.source = source
         self.suite = suite
         self.on_event = suite.on_event
@@ -217,6 +252,7 @@ class Controller(rt.Engine):
         self.record = record
         self.fp_on = footprints
         self.visible = footprints and structural
+        self.sched_ops = _SCHED | _PLAIN if every_access else _SCHED
         self.fp: Footprint | None = Footprint() if footprints else None
         self.last_fp: Footprint | None = None
         self.stop_on_violation = stop_on_violation
@@ -249,7 +285,7 @@ class Controller(rt.Engine):
             world.activate()
             try:
                 self._decide(None)
-                self.done.acquire()
+                self._await_end()
             except KeyboardInterrupt:
                 interrupted = True
             finally:
@@ -299,13 +335,54 @@ class Controller(rt.Engine):
         _, tid, value, n = d
         return Decision("choose", self.threads[tid].name, value=value, n=n)
 
+    def _await_end(self) -> None:
+        """Wait until the execution ends. With a watchdog, a model thread that does not reach
+        the hook for ``watchdog`` seconds is stuck: reported, abandoned, and the execution
+        ends (the main thread never waits on it again, so one Ctrl-C always ends a run)."""
+        if self.watchdog is None:
+            self.done.acquire()
+            return
+        last, since = self.beat, time.monotonic()
+        while not self.done.acquire(timeout=min(0.2, self.watchdog)):
+            now = time.monotonic()
+            if self.beat != last:
+                last, since = self.beat, now
+            elif now - since >= self.watchdog:
+                self._abandon_stuck()
+                return
+
+    def _abandon_stuck(self) -> None:
+        t = self.threads[self.current] if self.current is not None else None
+        frame = sys._current_frames().get(t.ident) if t is not None and t.ident else None
+        fn = _model_function(frame) if frame is not None else ""
+        where = (f" at {frame.f_code.co_name}() ({os.path.basename(frame.f_code.co_filename)}:"
+                 f"{frame.f_lineno})" if frame is not None else "")
+        name = t.name if t is not None else "a model thread"
+        self.engine_violations.append(Violation(
+            check="stuck_thread", thread=name, function=fn or None, condition="watchdog",
+            message=f"{name} ran {self.watchdog:g}s without reaching a kernel primitive"
+                    f"{where}: a loop, a sleep or a plain Python lock the scheduler cannot "
+                    f"see; the watchdog abandoned it"))
+        self.status = "stuck"
+        if t is not None:
+            t.abandoned = True
+            t.finished = True
+            self.pool.forget(t.worker)
+            if t.ident is not None:     # unwinds a pure-Python loop at its next bytecode
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                    ctypes.c_ulong(t.ident), ctypes.py_object(rt.ExecutionAborted))
+
     def _cleanup(self) -> None:
         """Unwind every unfinished thread, one at a time, back to the pool."""
         if self.status is None:
             # Interrupted while a model thread runs: it stops at its next hook (or ends the
-            # execution itself); either way it releases ``done`` exactly once.
+            # execution itself); either way it releases ``done`` exactly once, unless it is
+            # stuck (the watchdog, when on, gives up on it).
             self.aborting = True
-            self.done.acquire()
+            # a running thread reaches its next hook in microseconds: one that does not
+            # within a second (or the watchdog, if shorter) is stuck, and Ctrl-C must not wait
+            if not self.done.acquire(timeout=min(1.0, self.watchdog or 1.0)):
+                self._abandon_stuck()
         self.aborting = True
         for t in self.threads:
             if not t.finished:
@@ -336,7 +413,12 @@ class Controller(rt.Engine):
             outcome = "oops"
         except BaseException:          # a crash of the model (or of a strategy) on this thread
             outcome = "error"
-            self.engine_violations.append(_model_error(t.name, traceback.format_exc(limit=6)))
+            if not t.abandoned:
+                self.engine_violations.append(_model_error(t.name,
+                                                           traceback.format_exc(limit=6)))
+        if t.abandoned:                 # the watchdog gave up on it: that execution is over
+            rt.bind_thread(None)
+            return
         if outcome == "aborted":
             if t.outcome in ("running", "unstarted"):
                 t.outcome = "cut off" if t.outcome == "running" else "unstarted"
@@ -363,7 +445,10 @@ class Controller(rt.Engine):
         if self._snapshotting:
             return None
         ctx = rt.current_ctx()
-        if op in _SCHED:
+        self.beat += 1
+        if ctx.engine_data is None or ctx.engine_data.abandoned:
+            self._foreign(ctx, op)
+        if op in self.sched_ops:
             t = ctx.engine_data
             if op == _LOCK and getattr(obj, "owner", None) is ctx:
                 # An AA deadlock: the kernel's lockdep checks in lock_acquire(), before the
@@ -381,7 +466,8 @@ class Controller(rt.Engine):
                 if acc is not None:
                     fp.add(*acc)
                 if self.visible and (
-                        (op == rt.WRITE_ONCE and type(obj).__name__ in VISIBLE_KINDS)
+                        ((op == rt.WRITE_ONCE or op == _WRITE)
+                         and type(obj).__name__ in VISIBLE_KINDS)
                         or (op in (_LOCK, rt.UNLOCK)
                             and getattr(obj, "lock_class", None) == VISIBLE_LOCK_CLASS)):
                     fp.add(_VISIBLE, True)
@@ -402,6 +488,21 @@ class Controller(rt.Engine):
             self._rec(ctx, op, obj, arg)
         self.on_event(ctx, op, obj, arg)
         return None
+
+    def _foreign(self, ctx: rt.ThreadCtx, op: int) -> None:
+        """A kernel primitive called from a thread that is not one of this execution's model
+        threads: a thread the model (or a variant) started itself, or one the watchdog
+        abandoned. Its operations cannot be scheduled: one violation, and the thread ends."""
+        t = ctx.engine_data
+        if t is None or not t.abandoned:
+            who = threading.current_thread().name
+            if not any(v.check == "foreign_thread" for v in self.engine_violations):
+                self.engine_violations.append(Violation(
+                    check="foreign_thread", thread=who, condition="not a model thread",
+                    message=f"{rt.OP_NAMES.get(op, op)} called from thread {who!r}, which is "
+                            f"not a model thread: model code must not start threads of its "
+                            f"own (the scheduler cannot see them)"))
+        raise rt.ExecutionAborted()
 
     def _choose(self, ctx: rt.ThreadCtx, obj: Any, n: int) -> int:
         t = ctx.engine_data

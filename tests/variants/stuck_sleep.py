@@ -1,0 +1,17 @@
+"""Probe variant for the watchdog (issue 10, rows 2 and 14): should_skip_mm() sleeps 30 s in time.sleep().
+Nothing the scheduler can see: the run must report it and end, not hang."""
+
+DESCRIPTION = "should_skip_mm(): sleep"
+EXPECTED_CHECK = "stuck_thread"
+SCENARIO = "walkers"
+NEEDS_INTERLEAVING = False
+
+PATCHES = {
+    "should_skip_mm": [
+        ("""    size = 0
+""",
+         """    size = 0
+    __import__("time").sleep(30)  # MUTANT: sleeps (a Python sleep, no kernel primitive)
+"""),
+    ],
+}
