@@ -46,6 +46,8 @@ CHECKS: dict[str, str] = {
     "put_under_lock": "no reference count drops to zero under an mm_list lock",
     "data_race": "no unordered conflicting plain accesses to a protected field without its lock",
     "liveness": "no walker waits on mm_state->wait that nobody can wake",
+    "mm_on_list": "at the end of a run, the mm of every live user task is on an mm_struct list",
+    "rcu_balance": "every rcu_read_lock() a thread takes is released by the time it ends",
     "mmput_in_reclaim": "__mmput() never runs inside the aging: the walker defers the last mmput "
                         "with mmput_async()",
     "refcount_balance": "mm_users, mm_count, memcg css references and pending mmput_async "

@@ -76,6 +76,23 @@ class Lifetimes:
                               function=None, condition="count > 0 before a put",
                               details={"counter": atomic.label})
 
+    def _live_mms_on_lists(self, tasks: list) -> None:
+        """``mm_on_list``: at the end of a finished run (no migration, fork or exec window
+        open), the mm of every live user task is on an mm_struct list: the aging can reach
+        every address space that can hold pages."""
+        seen: set = set()
+        for t in tasks:
+            mm = _raw(t, "mm")
+            if mm is None or t.exited or t.flags & PF_KTHREAD or id(mm) in seen:
+                continue
+            seen.add(id(mm))
+            node = mm.lru_gen.list
+            if node.__dict__["_next"] is node:
+                self._bad("mm_on_list",
+                          f"{label(mm)} of {label(t)} is on no mm_struct list at the end: "
+                          f"page-table walkers never reach it", "a live user mm is on a list",
+                          mm=label(mm), task=label(t))
+
     def _bad(self, check: str, msg: str, condition: str, **details: Any) -> None:
         self.suite.report(check, msg, condition=condition, details=details)
 
@@ -89,6 +106,7 @@ class Lifetimes:
                       f"{getattr(fn, '__name__', fn)}({label(arg)}) queued by mmput_async() "
                       f"never ran: the mm is never torn down", "system_wq drained",
                       work=label(arg))
+        self._live_mms_on_lists(tasks)
         for mm in w.mms:
             users = mm.mm_users.counter
             count = mm.mm_count.counter

@@ -174,6 +174,13 @@ class Lockdep:
             self.suite.report("lock_held_at_exit", f"{ctx.name} ends {what}", ctx=ctx,
                               condition=",".join(sorted({getattr(x, 'lock_class', '?')
                                                          for x in ctx.locks_held})))
+        if ctx.rcu_depth:
+            what = (f"inside {ctx.rcu_depth} rcu_read_lock() section(s) never unlocked"
+                    if ctx.rcu_depth > 0 else
+                    f"after {-ctx.rcu_depth} rcu_read_unlock() without rcu_read_lock()")
+            self.suite.report("rcu_balance", f"{ctx.name} ends {what}", ctx=ctx,
+                              condition="rcu_read_lock/unlock balance",
+                              details={"depth": ctx.rcu_depth})
 
     def on_dec_and_test(self, ctx: Any, atomic: Any) -> None:
         if atomic.counter != 1:
