@@ -18,8 +18,8 @@ reduction), both ways:
   like: the first ``CAP`` executions of the default search, each replayed with every access a
   scheduling point and the thread going on at each plain access (``Projected``), must end the
   same way, with the same violations and the same coverage points. That is the inclusion the
-  full comparison relies on, checked schedule by schedule; the uncapped every-access search of
-  these scenarios is what ``mmlist check --every-access`` runs.
+  full comparison relies on, checked schedule by schedule; the uncapped comparison of these
+  scenarios is ``stress/every_access.py``.
 """
 from __future__ import annotations
 
