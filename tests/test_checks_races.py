@@ -303,3 +303,22 @@ def test_docs_invariants_show_the_race_table_and_the_allowlist():
     text = (Path(__file__).resolve().parent.parent / "docs" / "invariants.md").read_text()
     assert render_table() in text
     assert render_allowlist() in text
+
+
+def test_a_work_item_happens_after_its_queuer():
+    """``queue_work()`` and the worker both take the pool's lock: what the queuer did happens
+    before the work runs (``IMPLICIT_ORDERING``). Found by ``mmlist check --scenario
+    exec-migrate --preemption-bound 1``: the kworker's ``__mmput()`` -> ``lru_gen_del_mm()`` read
+    of ``mm->lru_gen.memcg`` was reported racing the migration's write in ``lru_gen_add_mm()``,
+    although migrate -> task_unlock -> exec's task_lock and mmput -> the walker's last
+    mmput_async -> queue_work -> the worker orders them. The saved schedule no longer reports
+    it (the run now goes on past where it stopped: "diverged" at the old end)."""
+    from pathlib import Path
+
+    from mmlist import sched
+    path = Path(__file__).parent / "data" / "exec-migrate-work-item-after-queuer.json"
+    res = sched.replay(str(path))
+    assert not res.reproduced
+    assert not [v for v in res.violations if v.check == "data_race"], \
+        [str(v) for v in res.violations]
+    assert res.divergence and "expected the end of the schedule" in res.divergence

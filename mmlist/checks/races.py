@@ -22,7 +22,9 @@ Every field the model reaches through the runtime hook (``READ``/``WRITE``, ``RE
     A kernel lock the model does not take (the page-table lock, ``tasklist_lock``, a
     workqueue's ``pool->lock``, ``cgroup_mutex``): each model access is one step standing for
     one made under that lock, so the accesses are checked as if they all held it (a lockset
-    check only: no happens-before edge is invented for them).
+    check only: no happens-before edge is invented for them), except where the kernel's lock
+    is what orders the work (``IMPLICIT_ORDERING``: the workqueue's ``pool->lock``, taken by
+    ``queue_work()`` and by the worker), whose accesses acquire and release it.
 ``unchecked``
     Model bookkeeping with no C field (a freed flag, the World's registry of mms, the harness's
     walker count): hooked so that the reductions see it, never race-checked; the row says which
@@ -90,6 +92,12 @@ _BENIGN_ENTRY: dict[tuple[str, str | None, str], str] = {
 ANY_MM_LIST = "an mm_list lock"
 
 LOCK, NONE, MARKED, IMPLICIT, UNCHECKED = "lock", "none", "marked", "implicit", "unchecked"
+
+#: ``implicit`` fields whose kernel lock also orders what comes before and after it, as the
+#: kernel guarantees: ``queue_work()`` and the worker that runs the item both take the pool's
+#: lock, so everything the queuer did happens before the work runs (a work item that could not
+#: see its queuer's writes would be useless). Their accesses acquire and release that lock.
+IMPLICIT_ORDERING = frozenset({("world", "system_wq")})
 
 _ORDER_WRITES = frozenset({RELEASE, RCU_ASSIGN})
 _ORDER_READS = frozenset({ACQUIRE, RCU_DEREF})
@@ -483,10 +491,16 @@ class RaceChecker:
         elif kind == IMPLICIT:
             lock = rule.protector
             held = frozenset(((rule.struct, rule.field, id(obj)),))
+            if (rule.struct, rule.field) in IMPLICIT_ORDERING:
+                # the kernel's lock (and API) orders these accesses: take it, as the C does
+                self.acquire(ctx, ("implicit", rule.struct, rule.field, id(obj)))
         elif kind == MARKED:
             marked = True
         t = self.tid(ctx)
         C = self.clocks[t]
+        if kind == IMPLICIT and (rule.struct, rule.field) in IMPLICIT_ORDERING:
+            self.release(ctx, ("implicit", rule.struct, rule.field, id(obj)))
+            C = self.clocks[t]
         fn, via = caller(3)
         write = op == rt.WRITE or op == rt.WRITE_ONCE or op == rt.BIT_WRITE
         rec = (t, C[t], held, fn, via, write, lock if lock is not None else rule, marked)
