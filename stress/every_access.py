@@ -12,27 +12,16 @@ such: its results are not comparable.
 """
 from __future__ import annotations
 
-import os as _os
-import sys as _sys
-
-_ROOT = _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "..")
-_sys.path.insert(0, _ROOT)  # run from a checkout
-
 import argparse
-import importlib.util
 import time
+
+from _suite import test_module
 
 
 def suite_full() -> tuple:
     """The scenarios ``tests/test_every_access.py`` compares completely itself."""
-    path = _os.path.join(_ROOT, "tests", "test_every_access.py")
-    spec = importlib.util.spec_from_file_location("_every_access_tests", path)
-    mod = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(mod)  # type: ignore[union-attr]
-    except ImportError:
-        return ()
-    return tuple(mod.FULL)
+    mod = test_module("test_every_access.py")
+    return tuple(mod.FULL) if mod is not None else ()
 
 
 def search(name: str, every_access: bool, max_seconds: float) -> tuple:

@@ -11,27 +11,16 @@ A pair where either search does not complete within ``--max-seconds`` is reporte
 """
 from __future__ import annotations
 
-import os as _os
-import sys as _sys
-
-_ROOT = _os.path.join(_os.path.dirname(_os.path.abspath(__file__)), "..")
-_sys.path.insert(0, _ROOT)  # run from a checkout
-
 import argparse
-import importlib.util
 import time
+
+from _suite import test_module
 
 
 def suite_cases() -> set:
     """The (scenario, bound) pairs ``tests/test_outcome_sets.py`` runs itself."""
-    path = _os.path.join(_ROOT, "tests", "test_outcome_sets.py")
-    spec = importlib.util.spec_from_file_location("_outcome_sets_tests", path)
-    mod = importlib.util.module_from_spec(spec)
-    try:
-        spec.loader.exec_module(mod)  # type: ignore[union-attr]
-    except ImportError:                 # pytest missing: treat every pair as not covered
-        return set()
-    return set(mod.cases())
+    mod = test_module("test_outcome_sets.py")    # None: pytest missing, no pair covered
+    return set(mod.cases()) if mod is not None else set()
 
 
 def run_pair(name: str, bound: int | None, max_seconds: float) -> dict:
