@@ -1,8 +1,11 @@
 """Fuzzing the replay-file loader and ``mmlist replay``: a replay file is untrusted data.
 
 Whatever the bytes, ``replayfile.load`` returns a validated dict or raises a one-line
-``ReplayFileError``, quickly; ``mmlist replay FILE`` exits 0, 1, 2 or 3 (2 with exactly one line
-on stderr) and never lets an exception escape.
+``ReplayFileError``; ``mmlist replay FILE`` exits 0, 1, 2 or 3 (2 with exactly one line
+on stderr) and never lets an exception escape. That each ends in bounded time is not timed here
+(no wall-clock assertion): it follows from the bounds the loader enforces, which have tests of
+their own (reads of at most ``MAX_BYTES + 1`` bytes, nesting and size limits:
+tests/test_sched_replay.py), and a hang would stop the suite.
 
 Small by default (the whole file runs in well under 30 s); ``MMLIST_FUZZ=long`` runs many more
 examples.
@@ -16,7 +19,6 @@ import json
 import os
 import re
 import tempfile
-import time
 from typing import Any
 
 import pytest
@@ -29,9 +31,6 @@ from mmlist.sched.replayfile import ReplayFileError
 
 LONG = os.environ.get("MMLIST_FUZZ", "").lower() == "long"
 
-#: seconds one load / one CLI replay may take (generous: CI machines are slow)
-LOAD_SECONDS = 5.0
-CLI_SECONDS = 30.0
 
 
 def fuzz_settings(default: int, long: int) -> Any:
@@ -300,7 +299,6 @@ def _kind_of(msg: str, path: str) -> str:
 
 
 def _check_load(path: str) -> None:
-    t0 = time.monotonic()
     try:
         data = replayfile.load(path)
     except ReplayFileError as e:
@@ -312,7 +310,6 @@ def _check_load(path: str) -> None:
         event("loaded")
         assert isinstance(data, dict)
         assert isinstance(data["_decisions"], list)
-    assert time.monotonic() - t0 < LOAD_SECONDS
 
 
 @contextlib.contextmanager
@@ -330,14 +327,12 @@ def _check_cli(capsys: Any, directory: str, raw: bytes) -> None:
     from mmlist.cli import main
     path = _write(directory, raw)
     capsys.readouterr()
-    t0 = time.monotonic()
     try:
         with _crash_logs_in(directory):
             code = main(["replay", path])
     finally:
         out, err = capsys.readouterr()
         os.unlink(path)
-    assert time.monotonic() - t0 < CLI_SECONDS
     event(f"exit {code}")
     assert code in (0, 1, 2, 3), f"exit {code}: {err.strip()[:500]}"
     if code == 2:

@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -67,9 +66,14 @@ def test_one_ctrl_c_ends_a_run_whose_thread_is_stuck(tmp_path):
                           str(VARIANTS / "stuck_sleep.py"), "--scenario", "walkers",
                           "--budget", "300", "--watchdog", "120", "--no-progress", "--out",
                           str(tmp_path), "--json", str(out)], cwd=ROOT, text=True,
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env={**os.environ, "MMLIST_TEST_SAY_ASLEEP": "1"})
     try:
-        time.sleep(3)                   # set-up done, the walker asleep in should_skip_mm()
+        # an event, not a clock: the variant says so once the walker is asleep in
+        # should_skip_mm() (EOF: the process ended first, and the assertions below say why)
+        for line in p.stderr:
+            if line.strip() == "asleep":
+                break
         p.send_signal(signal.SIGINT)
         stdout, stderr = p.communicate(timeout=60)
     finally:
@@ -81,6 +85,7 @@ def test_one_ctrl_c_ends_a_run_whose_thread_is_stuck(tmp_path):
 def test_a_non_daemon_thread_left_running_does_not_keep_the_run_alive(tmp_path):
     r = _mmlist("check", "--variant", str(VARIANTS / "lingering_thread.py"), "--scenario",
                 "walkers", "--max-executions", "2", "--out", str(tmp_path), timeout=45)
+    # the thread sleeps an hour: the subprocess timeout only guards against a hang
     assert r.returncode in (0, 3), r.stdout + r.stderr
     assert "not waiting for thread(s) the model started and left running: lingerer" in r.stderr
 

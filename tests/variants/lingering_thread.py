@@ -1,5 +1,5 @@
-"""Probe variant (issue 10, row 14): should_skip_mm() starts a non-daemon thread that sleeps a
-minute and never calls a kernel primitive. The run must still end when it is done."""
+"""Probe variant (issue 10, row 14): should_skip_mm() starts a non-daemon thread that sleeps an
+hour and never calls a kernel primitive. The run must still end when it is done."""
 
 DESCRIPTION = "should_skip_mm(): leaves a non-daemon thread sleeping"
 EXPECTED_CHECK = None
@@ -11,7 +11,7 @@ PATCHES = {
         ("""    size = 0
 """,
          """    size = 0
-    __import__("threading").Thread(target=__import__("time").sleep, args=(60,), name="lingerer", daemon=False).start()  # MUTANT
+    __import__("threading").Thread(target=__import__("time").sleep, args=(3600,), name="lingerer", daemon=False).start()  # MUTANT
 """),
     ],
 }
