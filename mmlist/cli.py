@@ -80,6 +80,7 @@ EVERY_ACCESS_HELP = ("make every plain access to shared state a scheduling point
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from .sched.controller import WATCHDOG
     fmt = argparse.RawDescriptionHelpFormatter
     p = _Parser(prog="mmlist", description="A model checker for the MGLRU mm_struct list "
                                            "(MGLRU v6 5/9) and its callers.",
@@ -104,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--strict", action="store_true",
                    help="known findings count as failures (exit 1, not 3)")
     h.add_argument("--every-access", action="store_true", help=EVERY_ACCESS_HELP)
-    h.add_argument("--watchdog", type=_positive_float, default=5.0, metavar="SECONDS",
+    h.add_argument("--watchdog", type=_positive_float, default=WATCHDOG, metavar="SECONDS",
                    help=WATCHDOG_HELP)
 
     c = sub.add_parser("check", help="exhaustive bounded search of one scenario",
@@ -125,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--json", dest="json_path")
     c.add_argument("--out", default="mmlist-out")
     c.add_argument("--every-access", action="store_true", help=EVERY_ACCESS_HELP)
-    c.add_argument("--watchdog", type=_positive_float, default=5.0, metavar="SECONDS",
+    c.add_argument("--watchdog", type=_positive_float, default=WATCHDOG, metavar="SECONDS",
                    help=WATCHDOG_HELP)
 
     r = sub.add_parser("replay", help="re-run a saved counterexample",

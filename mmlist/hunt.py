@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from .files import write_json_atomic
 from .findings import BY_ID, Label, benign_race_entry, classify, finding_key
+from .sched.controller import WATCHDOG
 from .errors import SetupError
 
 SCHEMA_VERSION = 2
@@ -359,7 +360,7 @@ def hunt(scenarios: list[Any], budget: float, strategy: str = "portfolio", seed:
          variant: Any = None, out_dir: str | None = "mmlist-out", structural: bool = True,
          on_progress: Callable[[str, int, int], None] | None = None,
          progress_interval: float = 0.5, strict: bool = False,
-         every_access: bool = False, watchdog: float | None = 5.0) -> HuntReport:
+         every_access: bool = False, watchdog: float | None = WATCHDOG) -> HuntReport:
     """Search every scenario within ``budget`` seconds.
 
     The budget is spent in two passes. The first gives every scenario the same share of
@@ -478,7 +479,7 @@ def check(scenario: Any, strategy: str = "dfs", bound: int | None = 2,
           max_executions: int | None = None, budget: float | None = None, seed: int = 0,
           variant: Any = None, out_dir: str | None = "mmlist-out",
           strict: bool = False, every_access: bool = False,
-          watchdog: float | None = 5.0) -> HuntReport:
+          watchdog: float | None = WATCHDOG) -> HuntReport:
     from . import coverage, sched
     shown = "none (every interleaving)" if bound is None else str(bound)
     report = HuntReport(title=f"mmlist check: {scenario.name}, strategy {strategy}, "
@@ -533,7 +534,7 @@ def replay_file(path: str, variant: Any = None) -> int:
               f"after a fix, that is expected)", file=sys.stderr)
         return EXIT_USAGE
     print(result.table_text.rstrip())
-    if result.expected is not None and result.expected.check == "step_budget":
+    if result.expected is not None and result.expected.check == sched.CUTOFF_CHECK:
         print("reproduced: the run is cut off at the step limit again (a possible livelock; "
               "the table shows its steps)" if result.reproduced else
               "NOT reproduced: the run was not cut off at the step limit this time")

@@ -24,12 +24,12 @@ never prove absence, so their verdict is never "passed".
 """
 from .controller import Controller, Execution, WorkerPool
 from .decisions import Decision
-from .explore import (Failure, Report, ReplayResult, Resume, RunConfig, explore, load_replay,
-                      replay, run_once, save_replay, shrink)
+from .explore import (CUTOFF_CHECK, Failure, Report, ReplayResult, Resume, RunConfig, explore,
+                      load_replay, replay, run_once, save_replay, shrink)
 from .replayfile import ReplayFileError
 from .shrink import ShrinkError
 from .strategies import Strategy, make as make_strategy
 
-__all__ = ["explore", "replay", "shrink", "save_replay", "load_replay", "run_once", "Report",
+__all__ = ["CUTOFF_CHECK", "explore", "replay", "shrink", "save_replay", "load_replay", "run_once", "Report",
            "Failure", "ReplayResult", "Resume", "ReplayFileError", "ShrinkError", "RunConfig",
            "Decision", "Strategy", "make_strategy", "Controller", "Execution", "WorkerPool"]

@@ -445,11 +445,11 @@ class Controller(rt.Engine):
         if self._snapshotting:
             return None
         ctx = rt.current_ctx()
-        self.beat += 1
-        if ctx.engine_data is None or ctx.engine_data.abandoned:
+        t = ctx.engine_data
+        if t is None or t.abandoned:
             self._foreign(ctx, op)
+        self.beat += 1                          # the watchdog's sign of life
         if op in self.sched_ops:
-            t = ctx.engine_data
             if op == _LOCK and getattr(obj, "owner", None) is ctx:
                 # An AA deadlock: the kernel's lockdep checks in lock_acquire(), before the
                 # CPU spins, so the suite hears of the attempt now; the thread then never runs.

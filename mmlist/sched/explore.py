@@ -382,9 +382,13 @@ def record_failure(session: Session, scenario: Scenario, ex: Execution, v: Viola
                    shrink_interrupted=shrink_interrupted)
 
 
+#: the pseudo-check a cut-off's replay file records (``record_cutoff``): never a finding
+CUTOFF_CHECK = "step_budget"
+
+
 def cutoff_violation(step_budget: int) -> Violation:
     """The pseudo-violation a cut-off replay file records: not a check, a possible livelock."""
-    return Violation(check="step_budget", severity="liveness", condition="step budget",
+    return Violation(check=CUTOFF_CHECK, severity="liveness", condition="step budget",
                      message=f"cut off after {step_budget} scheduling steps with threads "
                              f"still running: a possible livelock (or a budget too small)")
 
@@ -703,7 +707,7 @@ def replay(replay_dict_or_path: Any, scenario: Scenario | str | None = None,
                     fair=bool(data.get("fair", False)),
                     step_budget=int(data.get("step_budget", 5000)),
                     every_access=_every_access(data, where))
-    cutoff = expected.check == "step_budget"        # a cut-off's replay: reproduced by status
+    cutoff = expected.check == CUTOFF_CHECK         # a cut-off's replay: reproduced by status
     if not cutoff:
         cfg = cfg.stopping_at(expected)
     with variant_applied(the_variant), WorkerPool() as pool:
