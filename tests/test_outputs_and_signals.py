@@ -1,6 +1,6 @@
-"""Issue 10, rows 4, 9, 12 and 13: outputs checked before the search, a write failure at the end
+"""Issue 10, rows 4, 9, 12, 13 and 15: outputs checked before the search, a write failure at the end
 still prints the report (exit 4), SIGTERM handled like Ctrl-C, the JSON report written
-atomically, and a closed pipe a quiet exit."""
+atomically, a closed pipe a quiet exit, an ASCII terminal and paths with spaces."""
 from __future__ import annotations
 
 import contextlib
@@ -120,3 +120,19 @@ def test_a_closed_pipe_is_a_quiet_exit():
                        cwd=ROOT, text=True, capture_output=True, timeout=120)
     assert r.stdout.count("\n") == 1 and r.stdout.startswith("walkers")
     assert r.stderr == "", r.stderr
+
+
+# --- row 15: an ASCII-only terminal, and replay commands for paths with spaces -------------------
+
+def test_an_ascii_terminal_and_a_path_with_spaces(tmp_path):
+    out = tmp_path / "out dir"
+    r = subprocess.run([sys.executable, "-m", "mmlist", "hunt", "--scenario", "debugfs",
+                        "--budget", "0.5", "--no-progress", "--out", str(out)], cwd=ROOT,
+                       capture_output=True, timeout=300,
+                       env={**os.environ, "PYTHONIOENCODING": "ascii"})
+    stdout, stderr = r.stdout.decode("ascii"), r.stderr.decode("ascii")
+    assert r.returncode == 3, stdout + stderr
+    assert stderr == "" and "Traceback" not in stdout
+    assert "?" in stdout                    # the table's arrows, replaced, not a crash
+    quoted = [ln for ln in stdout.splitlines() if "mmlist replay '" in ln]
+    assert quoted and all(f"'{out}/" in ln for ln in quoted), quoted
