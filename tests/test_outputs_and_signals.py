@@ -136,3 +136,15 @@ def test_an_ascii_terminal_and_a_path_with_spaces(tmp_path):
     assert "?" in stdout                    # the table's arrows, replaced, not a crash
     quoted = [ln for ln in stdout.splitlines() if "mmlist replay '" in ln]
     assert quoted and all(f"'{out}/" in ln for ln in quoted), quoted
+
+
+def test_ctrl_c_during_the_demo_is_a_quiet_stop():
+    p = subprocess.Popen([sys.executable, "-m", "mmlist", "demo"], cwd=ROOT, text=True,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert p.stdout.readline().startswith("mmlist demo:")     # running: an event
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=60)
+    finally:
+        p.kill()
+    assert p.returncode == 0 and err == "", err
