@@ -98,6 +98,7 @@ from __future__ import annotations
 import ast
 import dataclasses
 import inspect
+import json
 import os
 import re
 import tempfile
@@ -1105,11 +1106,23 @@ class MutantResult:
     seconds: float = 0.0
     findings: list[dict[str, Any]] = field(default_factory=list)
     variant_path: str | None = None
+    #: the hunt budget (seconds) of the pass that gave this result: a rerun of the survivors
+    #: with a longer budget (``--rerun``) replaces their results and records its own budget
+    budget: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
         d["mutant"] = self.mutant.to_dict()
         return d
+
+    @classmethod
+    def from_dict(cls, mutant: Mutant, d: dict[str, Any]) -> "MutantResult":
+        """A result of an earlier report, attached to ``mutant`` regenerated from the source."""
+        r = cls(mutant)
+        for f in dataclasses.fields(cls):
+            if f.name != "mutant" and f.name in d:
+                setattr(r, f.name, d[f.name])
+        return r
 
 
 @dataclass
@@ -1127,6 +1140,9 @@ class MutationReport:
     seconds: float = 0.0
     interrupted: bool = False
     out_dir: str | None = None
+    #: the passes that produced the results: the first over every mutant, then each
+    #: ``--rerun`` of the survivors (budget, how many were rerun, how many it killed)
+    passes: list[dict[str, Any]] = field(default_factory=list)
 
     # --- counts ---------------------------------------------------------------------------------
     @staticmethod
@@ -1179,7 +1195,13 @@ class MutationReport:
         c = self.counts()
         lines = [f"mmlist mutate: {len(self.functions)} function(s), {c['generated']} mutants, "
                  f"budget {self.budget:g}s per mutant, seed {self.seed}, jobs {self.jobs}"
-                 + (" (interrupted)" if self.interrupted else ""), "",
+                 + (" (interrupted)" if self.interrupted else "")]
+        if len(self.passes) > 1:
+            lines.append("passes: " + "; ".join(
+                f"{p['mutants']} mutant(s) at {p['budget']:g}s"
+                + (f", {p['killed']} killed" if p.get("killed") is not None else "")
+                for p in self.passes))
+        lines += ["",
                  self.table(), "", "by operator:", "", self.operator_table(), ""]
         na: dict[str, int] = {}
         for r in self.results:
@@ -1223,7 +1245,7 @@ class MutationReport:
                 "functions": self.functions, "operators": list(OPERATORS),
                 "budget": self.budget, "seed": self.seed, "jobs": self.jobs,
                 "timeout": self.timeout, "seconds": round(self.seconds, 3),
-                "interrupted": self.interrupted,
+                "interrupted": self.interrupted, "passes": self.passes,
                 "counts": {"overall": self.counts(),
                            "by_function": {f: self.counts(function=f) for f in self.functions},
                            "by_operator": {o: self.counts(operator=o) for o in OPERATORS}},
@@ -1264,7 +1286,8 @@ def run(functions: Iterable[str] | None = None, budget: float = 3.0,
         on_progress: Callable[[int, int, MutantResult], None] | None = None, *,
         operators: Iterable[str] | None = None, limit: int | None = None,
         scenarios: Iterable[str] | None = None, timeout: float | None = None,
-        baseline: bool = True, coverage_executions: int = 4) -> MutationReport:
+        baseline: bool = True, coverage_executions: int = 4,
+        rerun: dict[str, Any] | None = None) -> MutationReport:
     """Generate the mutants of ``functions`` (default ``FUNCTIONS``), hunt each for ``budget``
     seconds over the scenarios that call its function (``scenarios``: these instead), and
     report killed / survived / not applicable.
@@ -1274,13 +1297,24 @@ def run(functions: Iterable[str] | None = None, budget: float = 3.0,
     directory, removed at the end). ``jobs``: worker processes (0: in this process, no
     timeout). ``timeout``: seconds before a mutant's process is killed (default
     ``max(60, 10 * budget)``). ``limit``: at most that many mutants per function.
-    ``baseline``: also hunt the faithful model once per function over the same scenarios."""
+    ``baseline``: also hunt the faithful model once per function over the same scenarios.
+    ``rerun``: an earlier report (``load_report``): only its survivors are hunted again, with
+    this ``budget``; every other result is kept, and the new report holds both passes."""
     from .scenarios import BUILTIN
     t0 = time.monotonic()
-    fnames = list(functions) if functions is not None else list(FUNCTIONS)
+    previous: dict[str, dict[str, Any]] = {}
+    if rerun is not None:
+        fnames = list(rerun["functions"])
+        operators, limit = None, None
+        previous = {d["mutant"]["id"]: d for d in rerun["results"]}
+    else:
+        fnames = list(functions) if functions is not None else list(FUNCTIONS)
     if timeout is None:
         timeout = max(60.0, 10.0 * budget)
     mutants = generate(fnames, operators, limit)
+    again: set[str] | None = None
+    if rerun is not None:
+        mutants, again = _match_report(mutants, previous)
     if scenarios is not None:
         chosen = list(scenarios)
         unknown = [s for s in chosen if s not in BUILTIN]
@@ -1302,13 +1336,16 @@ def run(functions: Iterable[str] | None = None, budget: float = 3.0,
     _clean_generated(mdir)
     _clean_generated(sdir)
     try:
-        results = [MutantResult(m) for m in mutants]
+        results = [MutantResult(m, budget=budget) if again is None or m.id in again
+                   else MutantResult.from_dict(m, previous[m.id]) for m in mutants]
         tasks: list[dict[str, Any]] = []
         slots: list[tuple[str, Any]] = []       # ("mutant", index) or ("baseline", function)
         for i, (m, r) in enumerate(zip(mutants, results)):
             path = mdir / f"{m.slug}.py"
             path.write_text(m.variant_text())
             r.variant_path = str(path) if out_dir is not None else None
+            if again is not None and m.id not in again:
+                continue                        # decided by an earlier pass
             if m.invalid:
                 r.status, r.reason, r.detail = NOT_APPLICABLE, "syntax", m.invalid
                 continue
@@ -1321,7 +1358,8 @@ def run(functions: Iterable[str] | None = None, budget: float = 3.0,
             slots.append(("mutant", i))
         if baseline:
             for f in fnames:
-                if coverage.get(f) and any(m.function == f for m in mutants):
+                if coverage.get(f) and any(m.function == f and (again is None or m.id in again)
+                                           for m in mutants):
                     tasks.append({"path": None, "scenarios": coverage[f], "budget": budget,
                                   "seed": seed, "id": f"{f}:faithful"})
                     slots.append(("baseline", f))
@@ -1348,6 +1386,18 @@ def run(functions: Iterable[str] | None = None, budget: float = 3.0,
         finished = _run_tasks(tasks, jobs, timeout, on_result)
         report.interrupted = not finished
         report.results = results
+        if rerun is not None:
+            report.passes = list(rerun.get("passes") or [
+                {"budget": rerun["budget"], "mutants": len(rerun["results"]), "killed": sum(
+                    d["status"] == KILLED for d in rerun["results"])}])
+            report.passes.append({"budget": budget, "mutants": len(again or ()),
+                                  "killed": sum(r.status == KILLED for r in results
+                                                if r.mutant.id in (again or ()))})
+            if rerun.get("baseline"):
+                report.baseline = {**rerun["baseline"], **report.baseline}
+        else:
+            report.passes = [{"budget": budget, "mutants": len(results),
+                              "killed": sum(r.status == KILLED for r in results)}]
         if report.interrupted:
             queued = {slots[k][1] for k in range(len(slots)) if slots[k][0] == "mutant"}
             for i in queued:
@@ -1369,6 +1419,49 @@ def run(functions: Iterable[str] | None = None, budget: float = 3.0,
         if tmp is not None:
             tmp.cleanup()
     return report
+
+
+def load_report(path: str) -> dict[str, Any]:
+    """An earlier ``mutation-report.json``, checked enough to rerun its survivors; a bad
+    file is a ``ValueError`` with one line."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            d = json.load(f)
+    except (OSError, ValueError, RecursionError) as e:
+        raise ValueError(f"cannot read the mutation report {path}: "
+                         f"{str(e).splitlines()[0] if str(e) else type(e).__name__}") from None
+    if not isinstance(d, dict) or d.get("kind") != "mmlist-mutation-report":
+        raise ValueError(f"{path} is not a mutation report of mmlist mutate")
+    if d.get("schema_version") != 1:
+        raise ValueError(f"{path}: unsupported mutation report schema "
+                         f"{d.get('schema_version')!r} (this mmlist reads 1)")
+    try:
+        for r in d["results"]:
+            r["mutant"]["id"], r["mutant"]["patches"], r["status"]
+        list(d["functions"]), float(d["budget"])
+    except (KeyError, TypeError, ValueError):
+        raise ValueError(f"{path}: a mutation report without its results, functions or "
+                         "budget") from None
+    return d
+
+
+def _match_report(mutants: list[Mutant], previous: dict[str, dict[str, Any]]
+                  ) -> tuple[list[Mutant], set[str]]:
+    """The mutants of an earlier report, regenerated from today's source, and the ids of its
+    survivors (those hunted again). A mutant whose patch is no longer the one the report
+    judged means the model changed since: the report is stale."""
+    by_id = {m.id: m for m in mutants}
+    kept: list[Mutant] = []
+    for mid, d in previous.items():
+        m = by_id.get(mid)
+        if m is None or [list(p) for p in m.patches] != [list(p) for p in
+                                                          d["mutant"]["patches"]]:
+            raise ValueError(f"stale mutation report: mutant {mid} is no longer generated "
+                             "as it was (the model changed since); run mmlist mutate again")
+        kept.append(m)
+    again = {mid for mid, d in previous.items()
+             if d["status"] == SURVIVED and d.get("reason") != "uncovered"}
+    return kept, again
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1405,6 +1498,10 @@ def add_arguments(p: Any) -> None:
                    help="only list the mutants that would be generated")
     p.add_argument("--fail-under", type=float, default=None, metavar="PERCENT",
                    help="exit 1 when the overall score is below PERCENT")
+    p.add_argument("--rerun", default=None, metavar="REPORT",
+                   help="hunt only the survivors of an earlier mutation-report.json again, "
+                        "with this run's --budget (e.g. a default-length 40 s), keeping every "
+                        "other result; the new report has both passes")
 
 
 def main_mutate(args: Any) -> int:
@@ -1431,6 +1528,12 @@ def _main_mutate(args: Any) -> int:
     jobs = int(getattr(args, "jobs", 1))
     if budget <= 0 or jobs < 0:
         raise ValueError("--budget must be > 0 and --jobs >= 0")
+    rerun = None
+    if getattr(args, "rerun", None):
+        if functions or operators or limit is not None:
+            raise ValueError("--rerun takes the functions and mutants of its report: no "
+                             "--function, --operator or --limit with it")
+        rerun = load_report(args.rerun)
     tty = sys.stderr.isatty()
 
     def progress(done: int, total: int, r: MutantResult) -> None:
@@ -1445,7 +1548,7 @@ def _main_mutate(args: Any) -> int:
                  jobs=jobs, seed=int(getattr(args, "seed", 0)), on_progress=progress,
                  operators=operators, limit=limit, scenarios=getattr(args, "scenario", None),
                  timeout=getattr(args, "timeout", None),
-                 baseline=not getattr(args, "no_baseline", False))
+                 baseline=not getattr(args, "no_baseline", False), rerun=rerun)
     if tty:
         print("\r\033[K", end="", file=sys.stderr)
     print(report.render())
@@ -1457,5 +1560,5 @@ def _main_mutate(args: Any) -> int:
 
 __all__ = ["FUNCTIONS", "SEED_FUNCTIONS", "AGING_FUNCTIONS", "CALLER_FUNCTIONS", "OPERATORS",
            "Mutant", "MutantResult", "MutationReport", "generate", "mutants_of_source",
-           "measure_coverage", "evaluate", "run", "add_arguments", "main_mutate",
+           "measure_coverage", "evaluate", "run", "load_report", "add_arguments", "main_mutate",
            "apply_patches", "function_source"]

@@ -219,3 +219,51 @@ def test_smoke_run_on_lru_gen_add_mm(tmp_path):
 @pytest.mark.parametrize("op", OPERATORS)
 def test_every_operator_has_mutants_in_the_model(op):
     assert generate(FUNCTIONS[:10] + ("exec_mmap", "inc_max_seq"), operators=[op])
+
+
+def test_rerun_hunts_only_the_survivors_and_keeps_the_rest(tmp_path):
+    """``--rerun``: the survivors of a report are hunted again with the new budget; every other
+    result is the earlier one; the report records both passes."""
+    from mmlist.mutate import load_report
+    first = tmp_path / "first"
+    rep = run(["lru_gen_add_mm"], budget=0.3, out_dir=str(first), jobs=1, limit=10,
+              scenarios=["fork"], baseline=False, timeout=60)
+    old = {r.mutant.id: r for r in rep.results}
+    survivors = {r.mutant.id for r in rep.survivors}
+    assert survivors, "the tiny first pass should leave survivors (a scenario gap: fork only)"
+    again = run(budget=0.6, out_dir=str(tmp_path / "second"), jobs=1, scenarios=["fork"],
+                baseline=False, timeout=60, rerun=load_report(str(first /
+                                                                    "mutation-report.json")))
+    assert [r.mutant.id for r in again.results] == [r.mutant.id for r in rep.results]
+    for r in again.results:
+        if r.mutant.id in survivors:
+            assert r.budget == 0.6 and r.status in ("killed", "survived"), r
+        else:
+            o = old[r.mutant.id]
+            assert (r.status, r.reason, r.budget, r.killed_by) == \
+                (o.status, o.reason, 0.3, o.killed_by)
+    p1, p2 = again.passes
+    assert p1 == {"budget": 0.3, "mutants": 10, "killed": rep.counts()["killed"]}
+    assert p2["budget"] == 0.6 and p2["mutants"] == len(survivors)
+    assert again.counts()["killed"] == p1["killed"] + p2["killed"]
+    assert "passes: 10 mutant(s) at 0.3s" in again.render()
+
+
+def test_rerun_refuses_a_stale_or_foreign_report(tmp_path, capsys):
+    from mmlist.cli import main
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"kind": "mmlist-replay"}')
+    assert main(["mutate", "--rerun", str(bad)]) == 2
+    assert "not a mutation report" in capsys.readouterr().err
+    (tmp_path / "cut.json").write_text('{"kind": "mmlist-mutation-report", "schema_vers')
+    assert main(["mutate", "--rerun", str(tmp_path / "cut.json")]) == 2
+    assert "cannot read the mutation report" in capsys.readouterr().err
+    (m,) = generate(["lru_gen_add_mm"], ["delete"], limit=1)
+    stale = {"kind": "mmlist-mutation-report", "schema_version": 1,
+             "functions": ["lru_gen_add_mm"], "budget": 3,
+             "results": [{"mutant": {**m.to_dict(), "patches": [["a", "b"]]},
+                          "status": "survived", "reason": ""}]}
+    (tmp_path / "stale.json").write_text(json.dumps(stale))
+    assert main(["mutate", "--rerun", str(tmp_path / "stale.json")]) == 2
+    err = capsys.readouterr().err
+    assert "stale mutation report" in err and len(err.strip().splitlines()) == 1
