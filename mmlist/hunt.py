@@ -315,6 +315,25 @@ def _save_cutoff(scenario: Any, sched_report: Any, out_dir: str | None) -> str |
         out_dir, f"{_slug(scenario.name)}-step_budget.json"), exclusive=True)
 
 
+def _livelock_probe(scenario: Any, sched_report: Any, variant: Any, structural: bool,
+                    every_access: bool, watchdog: float | None) -> list[Any]:
+    """A cut-off execution is a possible livelock: replay its schedule under fair scheduling
+    (CHESS: no runnable thread is passed over more than FAIR_LIMIT times in a row). If the
+    threads still have not finished when the step budget runs out, no scheduler can save them:
+    that is a ``liveness`` failure ("no progress under fair scheduling"), kept with its replay
+    file. A schedule that only starved a thread finishes under fairness and is no finding."""
+    from . import sched
+    from .sched.strategies.replay import Replay
+    cut = sched_report.cutoff
+    if cut is None:
+        return []
+    probe = sched.explore(scenario, strategy=Replay(list(cut.schedule), strict=False),
+                          max_executions=1, variant=variant, structural=structural, fair=True,
+                          every_access=every_access, watchdog=watchdog,
+                          max_shrink_attempts=40)
+    return [f for f in probe.failures if f.violation.check == "liveness"]
+
+
 def _benign_races(report: HuntReport, sched_report: Any) -> None:
     for k, n in (getattr(sched_report, "benign_races", None) or {}).items():
         report.benign_races[k] = report.benign_races.get(k, 0) + n
@@ -354,6 +373,7 @@ class _Plan:
     exhausted: bool = False         # the strategy has nothing left to run
     started: float = 0.0            # the hunt's clock when this search's clock was at 0
     cutoff_replay: str | None = None
+    livelock_probed: bool = False
 
 
 def hunt(scenarios: list[Any], budget: float, strategy: str = "portfolio", seed: int = 0,
@@ -413,6 +433,11 @@ def hunt(scenarios: list[Any], budget: float, strategy: str = "portfolio", seed:
         _record(report, plan.scenario, new_failures, out_dir, index, plan.started)
         if plan.cutoff_replay is None:
             plan.cutoff_replay = _save_cutoff(plan.scenario, r, out_dir)
+        if r.cutoff is not None and not plan.livelock_probed:
+            plan.livelock_probed = True
+            _record(report, plan.scenario,
+                    _livelock_probe(plan.scenario, r, variant, structural, every_access,
+                                    watchdog), out_dir, index, plan.started)
         if r.stuck:
             report.stopped = (f"stopped after {plan.scenario.name}: a model thread got stuck "
                               f"(stuck_thread, above); the rest of the run would hang the "
@@ -495,11 +520,18 @@ def check(scenario: Any, strategy: str = "dfs", bound: int | None = 2,
     report.results.append(_result(scenario, r, strategy, cov.hit))
     report.results[-1].cutoff_replay = _save_cutoff(scenario, r, out_dir)
     report.interrupted = r.interrupted
-    _record(report, scenario, r.failures, out_dir, {}, 0.0)
+    index: dict = {}
+    _record(report, scenario, r.failures, out_dir, index, 0.0)
+    livelock = [] if r.interrupted else _livelock_probe(scenario, r, variant, True, every_access,
+                                                         watchdog)
+    _record(report, scenario, livelock, out_dir, index, 0.0)
     _benign_races(report, r)
     report.seconds = time.monotonic() - t0
     reason = getattr(r, "verdict_reason", "") or ""
-    if r.verdict == "passed":
+    if livelock:
+        report.verdict_line = "verdict: failed" if report.of_kind("new") else \
+            "verdict: failed, only known findings and benign judgements"
+    elif r.verdict == "passed":
         what = (f"the exhaustive search at preemption bound {bound}" if bound is not None
                 else "the exhaustive search of every interleaving")
         report.verdict_line = (f"verdict: passed: {what} completed ({r.executions} executions, "

@@ -83,14 +83,18 @@ class _css_ref:
 
 # --- walkers: the three callers of the aging -----------------------------------------------------
 
-def kswapd(name: str = "kswapd0", nid: int = 0, rounds: int = 1) -> ThreadSpec:
+def kswapd(name: str = "kswapd0", nid: int = 0, rounds: int = 1,
+           priority: int = 12) -> ThreadSpec:
+    """kswapd balancing node ``nid``: ``priority`` below DEF_PRIORITY - 2 is kswapd under
+    pressure (it still never waits)."""
     def kswapd(w: World) -> None:
-        sc = scan_control(priority=12)
+        sc = scan_control(priority=priority)
         for _ in range(rounds):
             aging.lru_gen_age_node(w.nodes[nid], sc)
             w.aging_round_done()
     return ThreadSpec(name, kswapd, _by_comm(name), kind="walker",
-                      describe=f"kswapd on node {nid}, {rounds} round(s)")
+                      describe=f"kswapd on node {nid}, {rounds} round(s)"
+                               + (f", priority {priority}" if priority != 12 else ""))
 
 
 def direct_reclaim(name: str, memcg: str | None = None, nid: int = 0, rounds: int = 1,
@@ -150,7 +154,9 @@ def evictor(name: str, memcg: str | None, nid: int, mm_owner: str, region: int =
             if mm is not None:
                 note_read(mm, "freed")
             if mm is not None and not mm.freed:
+                rt.trace("look_around_enter", lruvec=lv, mm=mm, region=region, pte=pte)
                 aging.lru_gen_look_around(lv, mm, region, pte)
+                rt.trace("look_around_exit", lruvec=lv, mm=mm, region=region, pte=pte)
 
         with _css_ref(lv.memcg) as alive:       # shrink_node_memcgs() -> mem_cgroup_iter()
             if alive:

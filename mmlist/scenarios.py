@@ -246,6 +246,26 @@ register(Scenario(
     covers=("lru_gen_look_around", "Bloom filters", "kswapd eviction")))
 
 register(Scenario(
+    "look-around-running", "app1 stays on a CPU (its mm is never skipped as unused), so a "
+                           "second iteration walks it again and allocates the other Bloom "
+                           "filter while kswapd's look-around reports into it",
+    config=Config(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64, PTRS_PER_PTE=16, nr_cpus=1),
+    setup=lambda w: _base(w, walkers=("reclaim0",), kswapd_nodes=1),
+    threads=lambda w: [P.cpu(0, ["app1"]), P.direct_reclaim("reclaim0", "A", rounds=2),
+                       P.evictor("kswapd0", "A", 0, "app1")],
+    covers=("lru_gen_look_around", "Bloom filters", "kswapd eviction", "a second walk")))
+
+register(Scenario(
+    "priorities", "who waits, at its edges: direct reclaimers at sc->priority 10 "
+                  "(DEF_PRIORITY - 2: never waits) and 9 (waits when not last), and kswapd "
+                  "under pressure at priority 2 (never waits)",
+    setup=lambda w: _base(w, walkers=("reclaim10", "reclaim9"), kswapd_nodes=1),
+    threads=lambda w: [P.direct_reclaim("reclaim10", "A", priority=10),
+                       P.direct_reclaim("reclaim9", "A", priority=9),
+                       P.kswapd("kswapd0", 0, priority=2)],
+    covers=("try_to_inc_max_seq", "who waits", "kswapd")))
+
+register(Scenario(
     "rmdir", "memcg B is removed while its last mm migrates back to A",
     setup=lambda w: _base(w, memcgs=("A", "B"), apps={"app1": "B", "app2": "A"},
                           walkers=("reclaim0",)),

@@ -21,7 +21,7 @@ from mmlist.variants import load_variant
 
 NEW = {"refcount_balance", "offline_memcg_freed", "ownership", "who_waits", "stats_hist",
        "skip_size", "bloom_false_negative", "bloom_carry_over", "bloom_double_buffer",
-       "usage_hint_skip", "usage_hint_walk"}
+       "usage_hint_skip", "usage_hint_walk", "aging_progress", "page_walk", "owner_valid"}
 
 
 def new_checks(suite_or_result) -> set[str]:
@@ -38,7 +38,8 @@ def test_the_faithful_model_shows_none_of_the_new_checks_sequentially(name):
 
 
 @pytest.mark.parametrize("name", ["walkers", "rmdir", "exit-new-owner", "context-switch",
-                                  "kswapd-direct", "migrate-back"])
+                                  "kswapd-direct", "migrate-back", "faults", "debugfs",
+                                  "look-around-running"])
 def test_the_faithful_model_shows_none_of_the_new_checks_under_interleavings(name):
     rep = sched.explore(name, strategy="portfolio", seed=0, max_executions=60, shrink=False)
     assert {f.violation.check for f in rep.failures} & NEW == set()
@@ -509,3 +510,30 @@ def test_every_entry_counted_in_mm_pmd_added_is_set():
     added = [f["stats"][5] for _, ev, f in r.suite.protocol if ev == "mm_stats"]
     sets = [f for _, ev, f in r.suite.protocol if ev == "filter_set"]
     assert sum(added) == len(sets) > 0 and new_checks(r) == set()
+
+
+# --- aging progress --------------------------------------------------------------------------------
+
+def test_a_lost_aging_is_reported_and_an_allocation_failure_is_excused():
+    """``aging_progress``: kswapd's aging that gives up without a reason is reported (built-in
+    mutant ``kswapd-aging-gives-up``); the same give-up after a failed ``alloc_mm_walk()`` (the
+    seed's own ``return false``) is not."""
+    lost = sched.explore("kswapd-direct", strategy="random", max_executions=5, shrink=False,
+                         variant=load_variant("kswapd-aging-gives-up"))
+    msgs = [f.violation.message for f in lost.failures
+            if f.violation.check == "aging_progress"]
+    assert msgs and "kswapd0 asked try_to_inc_max_seq(" in msgs[0], msgs
+    w = small_world()
+    s = CheckSuite(w, races=False)
+    lv = w.lruvec("A")
+    c = ctx("reclaim0", 1)
+    s._waiting.t_aging_request(c, {"lruvec": lv, "max_seq": 3})
+    s._waiting.t_alloc_fail(c, {"what": "mm_walk"})
+    s.ended.add(c)
+    s.at_end(finished=True)
+    assert "aging_progress" not in {v.check for v in s.violations}
+    s2 = CheckSuite(w, races=False)
+    s2._waiting.t_aging_request(c, {"lruvec": lv, "max_seq": 3})
+    s2.ended.add(c)
+    s2.at_end(finished=True)
+    assert [v.check for v in s2.violations if v.check == "aging_progress"] == ["aging_progress"]

@@ -91,13 +91,37 @@ def test_a_non_daemon_thread_left_running_does_not_keep_the_run_alive(tmp_path):
 
 
 def test_a_livelock_is_counted_and_one_cut_off_execution_is_kept_for_replay(tmp_path):
+    """A cut-off execution is kept for replay; replayed under fair scheduling it still makes no
+    progress, so it is a ``liveness`` failure (exit 1, "verdict: failed"), with its own replay
+    file that reproduces under the same fairness."""
     variant = str(VARIANTS / "livelock.py")
     r = _mmlist("check", "--variant", variant, "--scenario", "walkers", "--max-executions",
                 "2", "--out", str(tmp_path))
-    assert r.returncode == 0, r.stdout + r.stderr       # nothing found, and not "passed"
+    assert r.returncode == 1, r.stdout + r.stderr
     path = tmp_path / "walkers-step_budget.json"
     assert path.is_file() and f"a cut-off execution: mmlist replay {path}" in r.stdout
     assert "cut off at the step limit (a possible livelock)" in r.stdout
+    assert ("Violation: liveness: no progress: 5000 steps under fair scheduling and reclaim0 "
+            "still run") in r.stdout and "verdict: failed" in r.stdout
     again = _mmlist("replay", str(path), "--variant", variant)
     assert again.returncode == 1, again.stdout + again.stderr
     assert "reproduced: the run is cut off at the step limit again" in again.stdout
+    fair = _mmlist("replay", str(tmp_path / "walkers-liveness.json"), "--variant", variant)
+    assert fair.returncode == 1, fair.stdout + fair.stderr
+    assert "reproduced: liveness: no progress" in fair.stdout
+
+
+def test_a_busy_wait_that_fair_scheduling_resolves_is_no_livelock():
+    """owner_retry_spins.py (a generated mutant of mm_update_next_owner()): the exiting task
+    retries its owner search until the mm's other user exits. An unfair schedule that never runs
+    that user is cut off at the step limit; under fair scheduling the same schedule finishes,
+    so the probe reports nothing."""
+    from mmlist import sched
+    from mmlist.hunt import _livelock_probe
+    from mmlist.scenarios import BUILTIN
+    from mmlist.variants import load_variant
+    v = load_variant(VARIANTS / "owner_retry_spins.py")
+    r = sched.explore("owner-exits", strategy="portfolio", max_executions=60, variant=v,
+                      shrink=False)
+    assert r.cutoffs and r.cutoff is not None, r.statuses
+    assert _livelock_probe(BUILTIN["owner-exits"], r, v, True, False, None) == []

@@ -54,6 +54,13 @@ CHECKS: dict[str, str] = {
                         "work balance at the end of a run, and never underflow",
     "offline_memcg_freed": "an offlined memcg whose last mm has left is freed by the end",
     "ownership": "outside a migration, an mm on a list sits on its owner's memcg's list",
+    "page_walk": "walk_pmd_range() and lru_gen_look_around() do to the PTEs, the page counts, "
+                 "the stats and the Bloom filters what protocol.md section 3 says, recomputed "
+                 "from the page tables before and after each call",
+    "owner_valid": "at the end of a run, the owner of an mm still in use is one of its live user "
+                   "tasks (mm_init_owner(), mm_update_next_owner())",
+    "aging_progress": "every aging request ends with max_seq past the one it asked for (unless "
+                      "its walk could not be allocated)",
     "who_waits": "kswapd never waits; direct reclaim waits only below DEF_PRIORITY - 2, and "
                  "never the last walker",
     "stats_hist": "CONFIG_LRU_GEN_STATS: stats land in the history slot of max_seq",

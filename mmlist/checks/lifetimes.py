@@ -93,6 +93,40 @@ class Lifetimes:
                           f"page-table walkers never reach it", "a live user mm is on a list",
                           mm=label(mm), task=label(t))
 
+    def _owners(self, tasks: list) -> None:
+        """``owner_valid``: once every fork, exec, exit and migration is over, the owner of an
+        mm that is still in use is a live user task whose ``->mm`` it is (mm_init_owner(),
+        mm_update_next_owner()'s hand-over), and an mm with no user task left has none
+        ("Mark owner as NULL") or its last owner, gone."""
+        for mm in self.world.mms:
+            if mm.freed:
+                continue
+            owner = _raw(mm, "owner")
+            users = [t for t in tasks if _raw(t, "mm") is mm and not t.flags & PF_KTHREAD
+                     and not t.exited]
+            if not users:
+                if owner is not None and _raw(owner, "mm") is mm and not owner.exited:
+                    self._bad("owner_valid", f"{label(mm)}->owner is {label(owner)}, a "
+                              f"kthread or not a user of it", "owner uses the mm",
+                              mm=label(mm))
+                continue
+            if owner is None:
+                self._bad("owner_valid",
+                          f"{label(mm)}->owner is NULL at the end although "
+                          f"{', '.join(label(t) for t in users)} still use(s) it: "
+                          f"mm_update_next_owner() hands the mm to another user",
+                          "an mm in use has an owner", mm=label(mm))
+            elif owner not in users:
+                why = ("has exited" if owner.exited else
+                       "is a kthread" if owner.flags & PF_KTHREAD else
+                       f"uses {label(_raw(owner, 'mm'))}" if _raw(owner, "mm") is not None
+                       else "has no mm")
+                self._bad("owner_valid",
+                          f"{label(mm)}->owner is {label(owner)}, which {why}, although "
+                          f"{', '.join(label(t) for t in users)} still use(s) the mm: the "
+                          f"owner must be one of its users", "owner uses the mm",
+                          mm=label(mm))
+
     def _bad(self, check: str, msg: str, condition: str, **details: Any) -> None:
         self.suite.report(check, msg, condition=condition, details=details)
 
@@ -107,6 +141,7 @@ class Lifetimes:
                       f"never ran: the mm is never torn down", "system_wq drained",
                       work=label(arg))
         self._live_mms_on_lists(tasks)
+        self._owners(tasks)
         for mm in w.mms:
             users = mm.mm_users.counter
             count = mm.mm_count.counter

@@ -23,6 +23,7 @@ from .skip_rule import SkipRule
 from .stats_hist import StatsHist
 from .structural import Structural
 from .usage_hints import UsageHints
+from .page_walk import PageWalk
 from .waiting import Waiting
 
 _READ, _WRITE = rt.READ, rt.WRITE
@@ -69,10 +70,11 @@ class CheckSuite:
         self._waiting = Waiting(self, world) if history else None
         self._bloom = BloomNegatives(self, world) if history else None
         self._usage = UsageHints(self, world) if history else None
+        self._walks = PageWalk(self, world) if history else None
         self._extra = [x for x in (self._lifetimes, self._ownership, self._waiting,
                                    StatsHist(self, world) if history else None,
                                    SkipRule(self, world) if history else None, self._bloom,
-                                   self._usage)
+                                   self._usage, self._walks)
                        if x is not None]
         self._structural = (Structural(self, world, self._history, self._ownership)
                             if structural else None)
@@ -158,6 +160,8 @@ class CheckSuite:
         if op == _READ or op == _WRITE:
             if op == _WRITE:
                 self._dirty = True
+                if arg == "ptes" and self._walks is not None and self._walks.open:
+                    self._walks.on_ptes_write(ctx, obj)
             if self._races is not None:
                 self._races.plain(ctx, op, obj, arg)
             return
@@ -175,6 +179,8 @@ class CheckSuite:
             if (op == _READ_ONCE and bloom is not None and isinstance(arg, int)
                     and str(getattr(obj, "label", "")).endswith(".filters")):
                 bloom.on_filter_read(ctx, obj, arg)
+                if self._walks is not None and self._walks.open:
+                    self._walks.on_filter_read(ctx, obj, arg)
             if self._races is not None:
                 if op <= _WRITE_ONCE:
                     self._races.once(ctx, op, obj, arg)
@@ -201,6 +207,8 @@ class CheckSuite:
         if op == _LOCK:
             if ld is not None:
                 ld.on_lock(ctx, obj)
+            if self._walks is not None and self._walks.open:
+                self._walks.on_lock(ctx, obj)
             if self._races is not None:
                 prev = self._lock_owner.get(obj)
                 if prev is not None and prev is not ctx:
@@ -237,6 +245,8 @@ class CheckSuite:
             return
         if op == rt.THREAD_END:
             self.ended.add(ctx)
+            if arg == "error":
+                self.dead.add(ctx)          # a crash of the model (model_error): not judged
             self._dirty = True
             if ld is not None and ctx not in self.dead:
                 ld.on_thread_end(ctx)       # an oopsed thread keeps its locks: not a new bug

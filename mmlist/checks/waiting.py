@@ -18,6 +18,15 @@ only when ``!current_is_kswapd() && sc->priority < DEF_PRIORITY - 2``::
   its aging with ``max_seq`` still not past its own: it did not wait (``wait_event_killable``
   is never interrupted in the model: no signals).
 
+``aging_progress`` reports an aging that was lost: a caller (``age_lruvec()``,
+``get_nr_to_scan()``, ``run_aging()``) asked ``try_to_inc_max_seq()`` for a new generation after
+``max_seq``, the run finished with every thread done, and ``max_seq`` is still not past it. The
+last walker of every iteration creates the generation (protocol.md section 3), and a walker that
+is not last returns only once the iteration it joined is handed out to others, so every request
+ends with ``max_seq`` past its own; the waiters' condition ``max_seq < READ_ONCE(lrugen->
+max_seq)`` counts on it. Excused: an aging whose walk could not be allocated (``alloc_mm_walk()``
+failed: it returns false at once) and one whose thread oopsed.
+
 ``sc`` and ``last`` are read from ``try_to_inc_max_seq()``'s frame (the check runs on the
 walker's own thread); whether the task is kswapd from ``current->flags``.
 """
@@ -38,8 +47,38 @@ class Waiting:
         self.suite = suite
         self.world = world
 
+        #: aging requests: (thread, lruvec, max_seq, the walk could not be allocated)
+        self.requests: list[list[Any]] = []
+
     def handlers(self) -> dict:
-        return {"aging_end": self.t_aging_end}
+        return {"aging_end": self.t_aging_end, "aging_request": self.t_aging_request,
+                "alloc_fail": self.t_alloc_fail}
+
+    def t_aging_request(self, ctx: Any, f: dict) -> None:
+        self.requests.append([ctx, f.get("lruvec"), f.get("max_seq"), False])
+
+    def t_alloc_fail(self, ctx: Any, f: dict) -> None:
+        if f.get("what") != "mm_walk":
+            return
+        for r in reversed(self.requests):
+            if r[0] is ctx:
+                r[3] = True
+                return
+
+    def at_end(self, finished: bool, dead: set, ended: set) -> None:
+        if not finished:
+            return
+        for ctx, lv, s, no_walk in self.requests:
+            if no_walk or ctx in dead or lv is None or ctx not in ended:
+                continue
+            now = lv.lrugen.__dict__["_max_seq"]
+            if now <= s:
+                self.suite.report(
+                    "aging_progress",
+                    f"{ctx.name} asked try_to_inc_max_seq({label(lv)}, max_seq={s}) for a new "
+                    f"generation and every thread is done, but max_seq is still {now}: the "
+                    f"aging was lost (the last walker of an iteration creates the generation)",
+                    ctx=None, function="try_to_inc_max_seq", condition="inc_max_seq")
 
     def _lruvec_of(self, wq: Any) -> Any:
         for lv in self.world.lruvecs():

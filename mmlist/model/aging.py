@@ -210,7 +210,9 @@ def walk_pte_range(lv: lruvec, mm: mm_struct, region: int, walk: lru_gen_mm_walk
             walk.nr_pages[walk.max_seq] = walk.nr_pages.get(walk.max_seq, 0) + nmoved
         pt.gen[region, hit] = walk.max_seq              # folio_update_gen()
         walk.batched += nmoved
-    return suitable_to_scan(total, young)
+    suitable = suitable_to_scan(total, young)
+    rt.trace("pte_walk", lruvec=lv, mm=mm, region=region, suitable=suitable)
+    return suitable
 
 
 def walk_pmd_range(lv: lruvec, mm: mm_struct, region: int, walk: lru_gen_mm_walk) -> None:
@@ -240,7 +242,9 @@ def walk_page_range(lv: lruvec, mm: mm_struct, start: int, walk: lru_gen_mm_walk
     pt = mm.pgtables
     max_batch = rt.world().config.MAX_LRU_BATCH
     for region in range(pt.region_of(start), pt.nr_regions):
+        rt.trace("pmd_enter", walk=walk, mm=mm, region=region)
         walk_pmd_range(lv, mm, region, walk)
+        rt.trace("pmd_exit", walk=walk, mm=mm, region=region)
         if walk.batched >= max_batch and region + 1 < pt.nr_regions:
             walk.next_addr = pt.addr_of(region + 1)
             return -EAGAIN
@@ -341,11 +345,16 @@ def lru_gen_look_around(lv: lruvec, mm: mm_struct, region: int, pte: int) -> Non
     hit = pt.young[region, sl] & mine
     young = int(hit.sum())
     pt.young[region, sl] &= ~hit
-    moved = int((pt.gen[region, sl][hit] != max_seq).sum())
+    old = pt.gen[region, sl][hit]
+    moved = old != max_seq
     pt.gen[region, sl] = np.where(hit, max_seq, pt.gen[region, sl])
-    if moved:
+    if moved.any():
+        # update_batch_size() for each promoted folio, then reset_batch_size() under lru_lock:
+        # the pages leave their old generation and join max_seq's
         spin_lock_irq(lv.lru_lock)
-        lv.lrugen.nr_pages[max_seq] = lv.lrugen.nr_pages.get(max_seq, 0) + moved
+        for gen, n in zip(*np.unique(old[moved], return_counts=True)):
+            lv.lrugen.nr_pages[int(gen)] = lv.lrugen.nr_pages.get(int(gen), 0) - int(n)
+        lv.lrugen.nr_pages[max_seq] = lv.lrugen.nr_pages.get(max_seq, 0) + int(moved.sum())
         spin_unlock_irq(lv.lru_lock)
 
     if suitable_to_scan(hi - lo, young):
@@ -361,6 +370,7 @@ def age_lruvec(lv: lruvec, sc: scan_control) -> bool:
     """``age_lruvec()`` (kswapd). model: the aging is always needed (``should_run_aging`` is a
     page-count heuristic outside the protocol)."""
     max_seq = READ_ONCE(lv.lrugen, "max_seq")
+    rt.trace("aging_request", lruvec=lv, max_seq=max_seq)
     return try_to_inc_max_seq(lv, max_seq, sc, sc.may_swap, False)
 
 
@@ -409,6 +419,7 @@ def get_nr_to_scan(lv: lruvec, sc: scan_control, can_swap: bool) -> int:
     max_seq = READ_ONCE(lv.lrugen, "max_seq")
     if current_is_kswapd():
         return 0                            # leave the work to lru_gen_age_node()
+    rt.trace("aging_request", lruvec=lv, max_seq=max_seq)
     if try_to_inc_max_seq(lv, max_seq, sc, can_swap, False):
         return 1
     return 0
@@ -424,6 +435,7 @@ def run_aging(lv: lruvec, seq: int, sc: scan_control, can_swap: bool, full_scan:
     if seq > max_seq:
         return -22                          # -EINVAL
 
+    rt.trace("aging_request", lruvec=lv, max_seq=max_seq)
     try_to_inc_max_seq(lv, max_seq, sc, can_swap, full_scan)
 
     return 0

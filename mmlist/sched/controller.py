@@ -431,7 +431,7 @@ class Controller(rt.Engine):
         try:
             if self.record:
                 self._rec(ctx, rt.THREAD_END, ctx, outcome)
-            self.on_event(ctx, rt.THREAD_END, ctx, None)
+            self.on_event(ctx, rt.THREAD_END, ctx, outcome)
         except Exception:
             self.engine_violations.append(_model_error(t.name, traceback.format_exc(limit=6)))
         t.finished = True
