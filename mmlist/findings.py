@@ -187,6 +187,8 @@ class BenignRace:
     field: str
     why: str
     entry: str = ""                 # filled in from the Entry holding it
+    #: the model function that called ``function`` for the unlocked access (None: any caller)
+    within: str | None = None
 
 
 @dataclass(frozen=True)
@@ -373,13 +375,37 @@ REGISTRY: tuple[Entry, ...] = (
                   "(under read_lock(&tasklist_lock) in the C) and re-checks it under "
                   "task_lock(c) before using it ('if (c->mm != mm) goto retry' in the C)."),
           )),
+    Entry("B8", "the look-around's report into the Bloom filter of the max_seq it read races "
+                "the clear of that filter for a later generation",
+          "benign", "the double buffering by design: filters[S % 2] is cleared for S + 2 by the "
+                    "first walker of the iteration for S + 1, while a look-around that read "
+                    "max_seq = S earlier may still set_bit() its PMD entry into it (no lock: "
+                    "the rmap walk holds none of the mm_list's). Either order is harmless: the "
+                    "bit is cleared (the entry belonged to a generation that is gone) or "
+                    "survives as one false positive, which a Bloom filter allows (a walker "
+                    "scans a PTE table it could have skipped); no walker of S + 2 can miss an "
+                    "entry because of it",
+          "any", _always, (), anchor="b8-the-look-around-races-the-next-clear",
+          benign_races=(
+              BenignRace(
+                  "set_bloom_filter", "test_bit", "filters[].bits",
+                  "lru_gen_look_around() -> set_bloom_filter(lruvec, max_seq, pmd): test_bit() "
+                  "on a filter that the first walker of a later iteration clears with "
+                  "bitmap_clear() under the mm_list lock; the stale report is cleared or "
+                  "stays a false positive", within="lru_gen_look_around"),
+              BenignRace(
+                  "set_bloom_filter", "set_bit", "filters[].bits",
+                  "lru_gen_look_around() -> set_bloom_filter(lruvec, max_seq, pmd): set_bit() "
+                  "(atomic) on a filter that a later iteration clears with bitmap_clear(); the "
+                  "bit is cleared or stays a false positive", within="lru_gen_look_around"),
+          )),
 )
 
 BY_ID: dict[str, Entry] = {e.id: e for e in REGISTRY}
 
 #: Every benign race of the registry, each with its entry's id (the race check's allowlist).
 BENIGN_RACES: tuple[BenignRace, ...] = tuple(
-    BenignRace(r.function, r.via, r.field, r.why, e.id)
+    BenignRace(r.function, r.via, r.field, r.why, e.id, r.within)
     for e in REGISTRY for r in e.benign_races)
 
 

@@ -228,9 +228,17 @@ def cpu(cpu_id: int, switch_to: list[str], name: str | None = None) -> ThreadSpe
             nxt = _by_comm(comm)(w)
             note_read(nxt, "exited")
             note_read(nxt, "on_cpu")
-            if nxt.exited or nxt.on_cpu is not None:
+            picked = nxt.__dict__.get("picked_by")
+            if nxt.exited or nxt.on_cpu is not None or picked is not None:
                 continue                             # pick_next_task() takes no running task
-            sched.context_switch(rq, rq.curr, nxt)
+            # model: a task sits on one runqueue, so two CPUs never pick it at once; the claim
+            # is made in the same step as the test (no scheduling point in between)
+            nxt.__dict__["picked_by"] = cpu_id
+            prev = rq.curr
+            loaded = prev.__dict__.get("_active_mm", prev.__dict__.get("active_mm"))
+            sched.context_switch(rq, prev, nxt)
+            prev.__dict__["picked_by"] = None
+            rt.trace("switched", cpu=cpu_id, prev=prev, next=nxt, loaded=loaded)
             mm = nxt.__dict__["_mm"]
             if mm is not None and mm.pgtables is not None:
                 note_read(mm, "mmap_exited")

@@ -248,10 +248,11 @@ register(Scenario(
 register(Scenario(
     "look-around-running", "app1 stays on a CPU (its mm is never skipped as unused), so a "
                            "second iteration walks it again and allocates the other Bloom "
-                           "filter while kswapd's look-around reports into it",
+                           "filter while kswapd's look-around reports into it, and a third "
+                           "clears the first filter for reuse",
     config=Config(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64, PTRS_PER_PTE=16, nr_cpus=1),
     setup=lambda w: _base(w, walkers=("reclaim0",), kswapd_nodes=1),
-    threads=lambda w: [P.cpu(0, ["app1"]), P.direct_reclaim("reclaim0", "A", rounds=2),
+    threads=lambda w: [P.cpu(0, ["app1"]), P.direct_reclaim("reclaim0", "A", rounds=3),
                        P.evictor("kswapd0", "A", 0, "app1")],
     covers=("lru_gen_look_around", "Bloom filters", "kswapd eviction", "a second walk")))
 
@@ -264,6 +265,16 @@ register(Scenario(
                        P.direct_reclaim("reclaim9", "A", priority=9),
                        P.kswapd("kswapd0", 0, priority=2)],
     covers=("try_to_inc_max_seq", "who waits", "kswapd")))
+
+register(Scenario(
+    "lazy-tlb", "a CPU switches from app1 to two kernel threads in a row (they borrow app1's mm "
+                "lazily) and back to user tasks while a walker iterates: the lazy active_mm "
+                "references and mm_cpumask of every kind of switch",
+    config=Config(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64, PTRS_PER_PTE=16, nr_cpus=1),
+    setup=lambda w: _base(w, walkers=("reclaim0",), kswapd_nodes=1),
+    threads=lambda w: [P.cpu(0, ["app1", "kworker/u8:0", "kswapd0", "app2", "kswapd0", "app1"]),
+                       P.direct_reclaim("reclaim0", "A", rounds=2)],
+    covers=("context_switch", "lazy TLB", "lru_gen_use_mm", "should_skip_mm")))
 
 register(Scenario(
     "rmdir", "memcg B is removed while its last mm migrates back to A",

@@ -21,7 +21,7 @@ from mmlist.variants import load_variant
 
 NEW = {"refcount_balance", "offline_memcg_freed", "ownership", "who_waits", "stats_hist",
        "skip_size", "bloom_false_negative", "bloom_carry_over", "bloom_double_buffer",
-       "usage_hint_skip", "usage_hint_walk", "aging_progress", "page_walk", "owner_valid"}
+       "usage_hint_skip", "usage_hint_walk", "aging_progress", "page_walk", "owner_valid", "switch_state"}
 
 
 def new_checks(suite_or_result) -> set[str]:
@@ -39,7 +39,7 @@ def test_the_faithful_model_shows_none_of_the_new_checks_sequentially(name):
 
 @pytest.mark.parametrize("name", ["walkers", "rmdir", "exit-new-owner", "context-switch",
                                   "kswapd-direct", "migrate-back", "faults", "debugfs",
-                                  "look-around-running"])
+                                  "look-around-running", "lazy-tlb", "context-switch"])
 def test_the_faithful_model_shows_none_of_the_new_checks_under_interleavings(name):
     rep = sched.explore(name, strategy="portfolio", seed=0, max_executions=60, shrink=False)
     assert {f.violation.check for f in rep.failures} & NEW == set()

@@ -57,6 +57,8 @@ CHECKS: dict[str, str] = {
     "page_walk": "walk_pmd_range() and lru_gen_look_around() do to the PTEs, the page counts, "
                  "the stats and the Bloom filters what protocol.md section 3 says, recomputed "
                  "from the page tables before and after each call",
+    "switch_state": "after a context switch, rq->curr, current, on_cpu, active_mm (lazy TLB "
+                    "included) and the CPU's bit in mm_cpumask are those of the kernel",
     "owner_valid": "at the end of a run, the owner of an mm still in use is one of its live user "
                    "tasks (mm_init_owner(), mm_update_next_owner())",
     "aging_progress": "every aging request ends with max_seq past the one it asked for (unless "

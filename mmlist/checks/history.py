@@ -447,6 +447,13 @@ class History:
                         f"(again by {ctx.name})", ctx, function="clear_bloom_filter",
                         condition="cleared once")
         gen = f["gen"]
+        filt = lv.mm_state.filters.raw[gen]
+        if filt is not None and filt.bits.any():
+            self.report("bloom_filter_clear",
+                        f"{label(lv)}.filters[{gen}] still holds {filt.bits.count()} bit(s) "
+                        f"right after clear_bloom_filter(seq={q}) by {ctx.name}: the filter "
+                        f"of the new generation starts with the old one's entries", ctx,
+                        function="clear_bloom_filter", condition="bitmap_clear()")
         if ctx in self.pending_alloc_fail:
             self.pending_alloc_fail.discard(ctx)
             self.alloc_failed.add((lv, q))

@@ -87,10 +87,64 @@ class PageWalk:
         self.world = world
         self.open: dict[Any, _Bracket] = {}
 
+        #: walk -> the mm it holds and what its walk_mm() did: regions entered, reasons to stop
+        self.walking: dict[Any, dict] = {}
+        self.ctx_walk: dict[Any, Any] = {}
+
     def handlers(self) -> dict:
         return {"pmd_enter": self.t_pmd_enter, "pmd_exit": self.t_pmd_exit,
                 "pte_walk": self.t_pte_walk, "look_around_enter": self.t_la_enter,
-                "look_around_exit": self.t_la_exit}
+                "look_around_exit": self.t_la_exit, "get_next_mm": self.t_get_next_mm,
+                "mmap_lock_busy": self.t_gave_up}
+
+    # --- walk_mm: the whole mm, in order, and the batch flushed ---------------------------------------
+    def t_get_next_mm(self, ctx: Any, f: dict) -> None:
+        walk = f.get("walk")
+        prev, mm = f.get("prev"), f.get("mm")
+        held = self.walking.pop(walk, None)
+        if held is not None and prev is held["mm"]:
+            self._judge_walk(ctx, walk, held)
+        if mm is not None:
+            self.walking[walk] = {"mm": mm, "regions": [], "gave_up": ""}
+            self.ctx_walk[ctx] = walk
+
+    def t_gave_up(self, ctx: Any, f: dict) -> None:
+        held = self.walking.get(self.ctx_walk.get(ctx))
+        if held is not None and f.get("mm") is held["mm"]:
+            held["gave_up"] = "mmap_read_trylock() failed"
+
+    def on_moving_account(self, ctx: Any, memcg: Any) -> None:
+        """atomic_read(&memcg->moving_account) by a walker: set means its walk_mm() gives up."""
+        held = self.walking.get(self.ctx_walk.get(ctx))
+        if held is not None and memcg.__dict__.get("moving_account"):
+            held["gave_up"] = "charges are moving"
+
+    def _judge_walk(self, ctx: Any, walk: Any, held: dict) -> None:
+        """At the hand-back of ``mm``: ``walk_mm()`` entered every PMD region of the mm once, in
+        order (across its -EAGAIN chunks), unless it gave up (mmap_lock busy, charges moving),
+        the mm became an OOM victim (the chunk loop stops) or its page tables were gone; and
+        the promotions it batched were flushed into ``lrugen->nr_pages``
+        (``reset_batch_size()`` under ``lru_lock`` after each chunk)."""
+        mm, regions = held["mm"], held["regions"]
+        report = self._reporter(ctx, "walk_mm")
+        if walk.batched or any(walk.nr_pages.values()):
+            report(f"{ctx.name} handed {label(mm)} back with {walk.batched} promotion(s) still "
+                   f"batched in its walk ({dict(walk.nr_pages)}): they never reach "
+                   f"lrugen->nr_pages", "reset_batch_size() after each chunk")
+        pt = mm.pgtables
+        if pt is None:
+            return
+        want = list(range(pt.nr_regions))
+        if regions == want:
+            return
+        prefix = regions == want[:len(regions)]
+        excused = (held["gave_up"] or (mm.__dict__.get("_oom_victim") and prefix)
+                   or mm.mmap_exited)
+        if prefix and excused:
+            return
+        report(f"{ctx.name}'s walk_mm() of {label(mm)} entered PMD regions {regions}, not "
+               f"{want}" + ("" if prefix else " (out of order or twice)"),
+               "walk_page_range() over the whole mm")
 
     # --- what other threads do during a bracket ---------------------------------------------------
     def on_ptes_write(self, ctx: Any, pt: Any) -> None:
@@ -118,6 +172,9 @@ class PageWalk:
     def t_pmd_enter(self, ctx: Any, f: dict) -> None:
         walk = f["walk"]
         mm, region = f["mm"], f["region"]
+        held = self.walking.get(walk)
+        if held is not None and held["mm"] is mm:
+            held["regions"].append(region)
         if mm.pgtables is None:
             return
         pmd = mm.pgtables.pmd_entry(region)

@@ -78,12 +78,15 @@ from ..kernel.sync import rw_semaphore, wait_queue_head
 from ..model.pagetable import PageTables
 from ..model.structs import (lru_gen_mm_list, lru_gen_mm_state, lru_gen_struct, mem_cgroup,
                              mm_lru_gen, mm_struct, task_struct, tracked_array)
-from .report import caller, label
+from .report import caller_and_parent, label
 
 #: (model function, kernel helper or None, field) -> why the race is intended: the benign races
 #: of the findings registry (``mmlist.findings``), by the key the checker looks up.
 BENIGN: dict[tuple[str, str | None, str], str] = {
     (r.function, r.via, r.field): r.why for r in BENIGN_RACES}
+#: rows that excuse an access only when its model function was called from this one
+_BENIGN_WITHIN: dict[tuple[str, str | None, str], str | None] = {
+    (r.function, r.via, r.field): r.within for r in BENIGN_RACES}
 _BENIGN_ENTRY: dict[tuple[str, str | None, str], str] = {
     (r.function, r.via, r.field): r.entry for r in BENIGN_RACES}
 
@@ -501,9 +504,9 @@ class RaceChecker:
         if kind == IMPLICIT and (rule.struct, rule.field) in IMPLICIT_ORDERING:
             self.release(ctx, ("implicit", rule.struct, rule.field, id(obj)))
             C = self.clocks[t]
-        fn, via = caller(3)
+        fn, via, parent = caller_and_parent(3)
         write = op == rt.WRITE or op == rt.WRITE_ONCE or op == rt.BIT_WRITE
-        rec = (t, C[t], held, fn, via, write, lock if lock is not None else rule, marked)
+        rec = (t, C[t], held, fn, via, write, lock if lock is not None else rule, marked, parent)
         key = (obj, arg)
         if write and not marked:
             self.sync.pop(("store", key), None)          # a plain store is no release
@@ -547,7 +550,8 @@ class RaceChecker:
         for rec in (old, new):
             k = (rec[3], rec[4], fld)
             why = BENIGN.get(k)
-            if why is not None and not rec[2]:
+            within = _BENIGN_WITHIN.get(k)
+            if why is not None and not rec[2] and (within is None or rec[8] == within):
                 key = ("benign", fld, old[3], new[3], old[5], new[5])
                 if key not in self._seen:
                     self._seen.add(key)
@@ -586,7 +590,8 @@ def render_allowlist() -> str:
     """The allowlist (the registry's benign races) as docs/invariants.md shows it."""
     rows = ["| entry | function | helper | field | why it is benign |", "|---|---|---|---|---|"]
     for r in BENIGN_RACES:
-        rows.append(f"| {r.entry} | `{r.function}()` | {f'`{r.via}()`' if r.via else '-'} | "
+        fn = f"`{r.function}()`" + (f" from `{r.within}()`" if r.within else "")
+        rows.append(f"| {r.entry} | {fn} | {f'`{r.via}()`' if r.via else '-'} | "
                     f"`{r.field}` | {r.why} |")
     return "\n".join([ALLOW_BEGIN] + rows + [ALLOW_END])
 

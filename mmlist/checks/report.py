@@ -45,6 +45,23 @@ def format_event(name: str, op: int, obj: Any, arg: Any) -> str:
     return f"{name}: {opname} {label(obj)}{tail}"
 
 
+def caller_and_parent(depth: int = 2) -> tuple[str | None, str | None, str | None]:
+    """``caller()`` plus the name of the function that called the model function (one frame
+    further out), for allowlist rows that name the caller."""
+    f = sys._getframe(depth)
+    via = None
+    while f is not None:
+        mod = f.f_globals.get("__name__", "")
+        if not mod.startswith(_MACHINERY):
+            up = f.f_back
+            return f.f_code.co_name, via, up.f_code.co_name if up is not None else None
+        if via is None and mod.startswith("mmlist.kernel") and mod != "mmlist.kernel.fields" \
+                and not f.f_code.co_name.startswith("_"):
+            via = f.f_code.co_name
+        f = f.f_back
+    return None, via, None
+
+
 def caller(depth: int = 2) -> tuple[str | None, str | None]:
     """``(model function, kernel helper)`` of the operation being reported: the innermost frame
     outside the machinery, and the innermost ``mmlist.kernel`` function it went through

@@ -21,6 +21,7 @@ from .races import RaceChecker
 from .report import format_event, label, labelled_trace, protocol_stack
 from .skip_rule import SkipRule
 from .stats_hist import StatsHist
+from .switch_state import SwitchState
 from .structural import Structural
 from .usage_hints import UsageHints
 from .page_walk import PageWalk
@@ -74,7 +75,8 @@ class CheckSuite:
         self._extra = [x for x in (self._lifetimes, self._ownership, self._waiting,
                                    StatsHist(self, world) if history else None,
                                    SkipRule(self, world) if history else None, self._bloom,
-                                   self._usage, self._walks)
+                                   self._usage, self._walks,
+                                   SwitchState(self, world) if history else None)
                        if x is not None]
         self._structural = (Structural(self, world, self._history, self._ownership)
                             if structural else None)
@@ -176,6 +178,9 @@ class CheckSuite:
                 if (op == _BIT_WRITE and self._usage is not None
                         and type(obj) is _cpumask_t):
                     self._usage.on_cpumask(ctx, obj)     # mm_cpumask: usage_hint_*
+            if (op == _READ_ONCE and arg == "moving_account" and self._walks is not None
+                    and self._walks.walking):
+                self._walks.on_moving_account(ctx, obj)
             if (op == _READ_ONCE and bloom is not None and isinstance(arg, int)
                     and str(getattr(obj, "label", "")).endswith(".filters")):
                 bloom.on_filter_read(ctx, obj, arg)

@@ -256,7 +256,10 @@ def mmap_read_trylock(mm: mm_struct) -> bool:
     if rt.world().config.mmap_lock_contended and rt.choose(2):
         rt.trace("mmap_lock_busy", mm=mm)
         return False
-    return down_read_trylock(mm.mmap_lock)
+    ok = down_read_trylock(mm.mmap_lock)
+    if not ok:
+        rt.trace("mmap_lock_busy", mm=mm)
+    return ok
 
 
 def walk_mm(lv: lruvec, mm: mm_struct, walk: lru_gen_mm_walk) -> None:

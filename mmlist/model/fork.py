@@ -87,6 +87,11 @@ def mm_alloc(p: task_struct) -> mm_struct:
     """``mm_alloc()`` for exec, the new mm owned by ``current``; page tables from the World."""
     w = rt.world()
     mm = w.allocate_mm()
+    # memset(mm, 0, sizeof(*mm)): until mm_init() the list node's pointers are NULL (not an
+    # empty list), the memcg and owner NULL, no node bit set
+    d = mm.lru_gen.list.__dict__
+    d["_next"] = d["_prev"] = None
+    mm.__dict__["_owner"] = None
     return mm_init(mm, p)
 
 
@@ -94,6 +99,15 @@ def dup_mm(p: task_struct, oldmm: mm_struct) -> mm_struct:
     """``dup_mm()``: a copy of the parent's mm (same layout and rss), owned by the child."""
     w = rt.world()
     mm = w.allocate_mm(like=oldmm)
+    # memcpy(mm, oldmm, sizeof(*mm)): until mm_init() the child has the parent's lru_gen (its
+    # list node's pointers into the parent's list, memcg, node bits) and owner. Read raw, as
+    # memcpy reads them: mm_init() overwrites every one of them before anyone can see the child
+    src, dst = oldmm.lru_gen, mm.lru_gen
+    dst.list.__dict__["_next"] = src.list.__dict__["_next"]
+    dst.list.__dict__["_prev"] = src.list.__dict__["_prev"]
+    dst.__dict__["_memcg"] = src.__dict__["_memcg"]
+    dst.nodes.bits[:] = src.nodes.bits
+    mm.__dict__["_owner"] = oldmm.__dict__.get("_owner")
     return mm_init(mm, p)
 
 
