@@ -1421,6 +1421,57 @@ def run(functions: Iterable[str] | None = None, budget: float = 3.0,
     return report
 
 
+#: the judgements of docs/spec.md's survivor triage; the first two leave the score's denominator
+TRIAGE_JUDGEMENTS: tuple[str, ...] = ("equivalent", "model-only", "scenario gap",
+                                      "missing check")
+TRIAGE_BEGIN = "<!-- mutant triage: one row per surviving generated mutant -->"
+TRIAGE_END = "<!-- end of mutant triage -->"
+
+
+def load_triage(path: str) -> dict[str, tuple[str, str]]:
+    """The survivor triage of ``path`` (docs/spec.md): mutant id -> (judgement, argument), from
+    the rows ``| `id` | judgement | argument |`` between ``TRIAGE_BEGIN`` and ``TRIAGE_END``.
+    A row with an unknown judgement or no argument is a ``ValueError``."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise ValueError(f"cannot read the triage {path}: {e}") from None
+    if TRIAGE_BEGIN not in text or TRIAGE_END not in text:
+        raise ValueError(f"{path} has no mutant triage (between {TRIAGE_BEGIN!r} and "
+                         f"{TRIAGE_END!r})")
+    body = text.split(TRIAGE_BEGIN, 1)[1].split(TRIAGE_END, 1)[0]
+    out: dict[str, tuple[str, str]] = {}
+    for line in body.splitlines():
+        m = re.match(r"^\|\s*`([^`]+)`\s*\|\s*([^|]+?)\s*\|\s*(.*?)\s*\|\s*$", line)
+        if not m:
+            continue
+        mid, judgement, argument = m.groups()
+        if judgement not in TRIAGE_JUDGEMENTS:
+            raise ValueError(f"{path}: mutant {mid}: unknown judgement {judgement!r} "
+                             f"(known: {', '.join(TRIAGE_JUDGEMENTS)})")
+        if not argument:
+            raise ValueError(f"{path}: mutant {mid}: a judgement without its argument")
+        if mid in out:
+            raise ValueError(f"{path}: mutant {mid} is triaged twice")
+        out[mid] = (judgement, argument)
+    return out
+
+
+def triaged_counts(report: "MutationReport", triage: dict[str, tuple[str, str]]
+                   ) -> dict[str, Any]:
+    """The score over the non-equivalent mutants: survivors triaged ``equivalent`` or
+    ``model-only`` leave the denominator; every other survivor (triaged a scenario gap or a
+    missing check, or not triaged at all) counts against it."""
+    killed = sum(r.status == KILLED for r in report.results)
+    surv = [r for r in report.results if r.status == SURVIVED]
+    excluded = [r for r in surv if triage.get(r.mutant.id, ("",))[0] in TRIAGE_JUDGEMENTS[:2]]
+    untriaged = [r for r in surv if r.mutant.id not in triage]
+    live = len(surv) - len(excluded)
+    return {"killed": killed, "survived": len(surv), "equivalent": len(excluded),
+            "untriaged": len(untriaged), "non_equivalent_survivors": live,
+            "score": (killed / (killed + live)) if (killed + live) else None}
+
+
 def load_report(path: str) -> dict[str, Any]:
     """An earlier ``mutation-report.json``, checked enough to rerun its survivors; a bad
     file is a ``ValueError`` with one line."""
@@ -1443,6 +1494,23 @@ def load_report(path: str) -> dict[str, Any]:
         raise ValueError(f"{path}: a mutation report without its results, functions or "
                          "budget") from None
     return d
+
+
+def report_from_dict(d: dict[str, Any]) -> "MutationReport":
+    """A ``MutationReport`` rebuilt from its JSON (``load_report``), its mutants regenerated
+    from today's source (a changed one makes the report stale: ``ValueError``)."""
+    previous = {r["mutant"]["id"]: r for r in d["results"]}
+    mutants, _ = _match_report(generate(list(d["functions"])), previous)
+    rep = MutationReport(functions=list(d["functions"]), budget=float(d["budget"]),
+                         seed=int(d.get("seed", 0)), jobs=int(d.get("jobs", 1)),
+                         timeout=float(d.get("timeout", 0.0)),
+                         coverage=dict(d.get("coverage") or {}),
+                         baseline=dict(d.get("baseline") or {}),
+                         seconds=float(d.get("seconds", 0.0)),
+                         interrupted=bool(d.get("interrupted", False)),
+                         passes=list(d.get("passes") or []))
+    rep.results = [MutantResult.from_dict(m, previous[m.id]) for m in mutants]
+    return rep
 
 
 def _match_report(mutants: list[Mutant], previous: dict[str, dict[str, Any]]
@@ -1498,6 +1566,9 @@ def add_arguments(p: Any) -> None:
                    help="only list the mutants that would be generated")
     p.add_argument("--fail-under", type=float, default=None, metavar="PERCENT",
                    help="exit 1 when the overall score is below PERCENT")
+    p.add_argument("--triage", default=None, metavar="FILE",
+                   help="a survivor triage (docs/spec.md): also print the score over the "
+                        "non-equivalent mutants")
     p.add_argument("--rerun", default=None, metavar="REPORT",
                    help="hunt only the survivors of an earlier mutation-report.json again, "
                         "with this run's --budget (e.g. a default-length 40 s), keeping every "
@@ -1534,6 +1605,7 @@ def _main_mutate(args: Any) -> int:
             raise ValueError("--rerun takes the functions and mutants of its report: no "
                              "--function, --operator or --limit with it")
         rerun = load_report(args.rerun)
+    triage = load_triage(args.triage) if getattr(args, "triage", None) else None
     tty = sys.stderr.isatty()
 
     def progress(done: int, total: int, r: MutantResult) -> None:
@@ -1552,6 +1624,13 @@ def _main_mutate(args: Any) -> int:
     if tty:
         print("\r\033[K", end="", file=sys.stderr)
     print(report.render())
+    if triage is not None:
+        c = triaged_counts(report, triage)
+        score = "-" if c["score"] is None else f"{100 * c['score']:.1f}%"
+        print(f"triaged ({getattr(args, 'triage')}): {c['killed']} killed, "
+              f"{c['equivalent']} equivalent or model-only, {c['non_equivalent_survivors']} "
+              f"other survivors ({c['untriaged']} not triaged): score over the "
+              f"non-equivalent mutants {score}")
     fail_under = getattr(args, "fail_under", None)
     if fail_under is not None and (report.score is None or 100 * report.score < fail_under):
         return 1
@@ -1560,5 +1639,7 @@ def _main_mutate(args: Any) -> int:
 
 __all__ = ["FUNCTIONS", "SEED_FUNCTIONS", "AGING_FUNCTIONS", "CALLER_FUNCTIONS", "OPERATORS",
            "Mutant", "MutantResult", "MutationReport", "generate", "mutants_of_source",
-           "measure_coverage", "evaluate", "run", "load_report", "add_arguments", "main_mutate",
+           "measure_coverage", "evaluate", "run", "load_report", "load_triage", "triaged_counts",
+           "report_from_dict",
+           "TRIAGE_JUDGEMENTS", "add_arguments", "main_mutate",
            "apply_patches", "function_source"]

@@ -4,6 +4,12 @@ file (pasted into docs/benchmarks.md and docs/spec.md).
 
     python stress/mutation_score.py OUT.md [--function F ...] [--budget 3] [--jobs 2]
                                     [--out mmlist-out/mutation-score] [--limit N]
+                                    [--rerun REPORT] [--from-report REPORT] [--triage FILE]
+
+``--rerun REPORT`` hunts only the survivors of an earlier report again with ``--budget``;
+``--from-report REPORT`` runs nothing and writes the table of a report; ``--triage
+docs/spec.md`` adds the score over the non-equivalent mutants (survivors triaged
+``equivalent`` or ``model-only`` leave the denominator).
 
 Every mutant is also written as a variant file (``--out``/mutants/, the survivors again in
 ``--out``/survivors/), so ``mmlist hunt --variant FILE`` reruns one; ``--out``/
@@ -24,8 +30,8 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), ".."))  # run from a checkout
 
 
-def markdown(report, argv: list[str]) -> str:
-    from mmlist.mutate import NOT_APPLICABLE, SURVIVED
+def markdown(report, argv: list[str], triage=None) -> str:
+    from mmlist.mutate import NOT_APPLICABLE, SURVIVED, triaged_counts
     c = report.counts()
     lines = [
         "## Mutation score",
@@ -44,6 +50,20 @@ def markdown(report, argv: list[str]) -> str:
         "",
         report.table(),
         "",
+    ]
+    if len(report.passes) > 1:
+        lines += ["Passes: " + "; ".join(
+            f"{p['mutants']} mutant(s) hunted for {p['budget']:g}s, {p.get('killed', '?')} "
+            f"killed" for p in report.passes) + ".", ""]
+    if triage is not None:
+        c = triaged_counts(report, triage)
+        score = "-" if c["score"] is None else f"{100 * c['score']:.1f}%"
+        lines += [f"**Score over the non-equivalent mutants: {score}** ({c['killed']} killed; "
+                  f"of the {c['survived']} survivors, {c['equivalent']} are triaged equivalent "
+                  f"or model-only in docs/spec.md and leave the denominator, "
+                  f"{c['non_equivalent_survivors']} count against it, {c['untriaged']} of them "
+                  f"not triaged).", ""]
+    lines += [
         "By operator:",
         "",
         report.operator_table(),
@@ -75,13 +95,14 @@ def markdown(report, argv: list[str]) -> str:
     lines.append(f"Survivors ({len(surv)}):")
     lines.append("")
     if surv:
-        lines.append("| mutant | where | change |")
-        lines.append("|---|---|---|")
+        lines.append("| mutant | where | change | triage |")
+        lines.append("|---|---|---|---|")
         for r in surv:
             m = r.mutant
             what = m.what.replace("|", "\\|")
             note = f" ({r.reason})" if r.reason else ""
-            lines.append(f"| `{m.id}` | `{m.where}` | {what}{note} |")
+            judged = (triage or {}).get(m.id, ("not triaged",))[0]
+            lines.append(f"| `{m.id}` | `{m.where}` | {what}{note} | {judged} |")
     else:
         lines.append("none")
     lines.append("")
@@ -101,9 +122,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=None, help="at most N mutants per function")
     ap.add_argument("--out", default="mmlist-out/mutation-score",
                     help="report JSON and variant files (default mmlist-out/mutation-score)")
+    ap.add_argument("--rerun", default=None, metavar="REPORT",
+                    help="hunt only the survivors of this earlier mutation-report.json again "
+                         "with --budget (the other results are kept)")
+    ap.add_argument("--from-report", default=None, metavar="REPORT",
+                    help="run nothing: write the table of an existing mutation-report.json "
+                         "(with --triage, after editing the triage)")
+    ap.add_argument("--triage", default=None, metavar="FILE",
+                    help="the survivor triage (docs/spec.md): adds the score over the "
+                         "non-equivalent mutants and each survivor's judgement")
     args = ap.parse_args(argv)
 
-    from mmlist.mutate import run
+    from mmlist.mutate import load_report, load_triage, run
     t0 = time.monotonic()
 
     def progress(done: int, total: int, r) -> None:
@@ -111,9 +141,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"[{done}/{total} {time.monotonic() - t0:6.0f}s] {r.mutant.id}: {r.status}"
               f"{extra}", flush=True)
 
-    report = run(args.function, budget=args.budget, out_dir=args.out, jobs=args.jobs,
-                 seed=args.seed, on_progress=progress, limit=args.limit)
-    text = markdown(report, argv)
+    triage = load_triage(args.triage) if args.triage else None
+    if args.from_report:
+        from mmlist.mutate import report_from_dict
+        report = report_from_dict(load_report(args.from_report))
+    else:
+        report = run(args.function, budget=args.budget, out_dir=args.out, jobs=args.jobs,
+                     seed=args.seed, on_progress=progress, limit=args.limit,
+                     rerun=load_report(args.rerun) if args.rerun else None)
+    text = markdown(report, argv, triage)
     os.makedirs(os.path.dirname(os.path.abspath(args.markdown)), exist_ok=True)
     with open(args.markdown, "w") as fh:
         fh.write(text)

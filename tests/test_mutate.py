@@ -267,3 +267,51 @@ def test_rerun_refuses_a_stale_or_foreign_report(tmp_path, capsys):
     assert main(["mutate", "--rerun", str(tmp_path / "stale.json")]) == 2
     err = capsys.readouterr().err
     assert "stale mutation report" in err and len(err.strip().splitlines()) == 1
+
+
+# --- the survivors' triage (docs/spec.md) ---------------------------------------------------------
+
+def test_triage_rows_parse_and_bad_rows_are_refused(tmp_path):
+    from mmlist.mutate import TRIAGE_BEGIN, TRIAGE_END, load_triage
+    good = tmp_path / "good.md"
+    good.write_text(f"x\n{TRIAGE_BEGIN}\n| mutant | judgement | argument |\n|---|---|---|\n"
+                    "| `f:swap:3:0` | equivalent | two locals |\n"
+                    "| `f:delete:4:0` | scenario gap | no scenario has X |\n"
+                    f"{TRIAGE_END}\n| `g:swap:1:0` | equivalent | outside: ignored |\n")
+    assert load_triage(str(good)) == {"f:swap:3:0": ("equivalent", "two locals"),
+                                      "f:delete:4:0": ("scenario gap", "no scenario has X")}
+    for body, why in (("| `f:swap:3:0` | probably fine | x |", "unknown judgement"),
+                      ("| `f:swap:3:0` | equivalent |  |", "without its argument"),
+                      ("| `f:swap:3:0` | equivalent | a |\n| `f:swap:3:0` | equivalent | b |",
+                       "triaged twice")):
+        bad = tmp_path / "bad.md"
+        bad.write_text(f"{TRIAGE_BEGIN}\n{body}\n{TRIAGE_END}\n")
+        with pytest.raises(ValueError, match=why):
+            load_triage(str(bad))
+    with pytest.raises(ValueError, match="no mutant triage"):
+        load_triage(str(tmp_path / "empty.md")) if (tmp_path / "empty.md").write_text("x") else None
+
+
+def test_the_triaged_score_leaves_only_equivalent_survivors_out():
+    from mmlist.mutate import MutantResult, MutationReport, triaged_counts
+    ms = generate(["lru_gen_add_mm"], ["delete"], limit=4)
+    rep = MutationReport(functions=["lru_gen_add_mm"], budget=1, seed=0, jobs=0, timeout=1)
+    rep.results = [MutantResult(ms[0], status="killed"), MutantResult(ms[1], status="survived"),
+                   MutantResult(ms[2], status="survived"), MutantResult(ms[3], status="survived")]
+    triage = {ms[1].id: ("equivalent", "a"), ms[2].id: ("scenario gap", "b")}
+    c = triaged_counts(rep, triage)
+    assert (c["killed"], c["survived"], c["equivalent"], c["untriaged"],
+            c["non_equivalent_survivors"]) == (1, 3, 1, 1, 2)
+    assert c["score"] == pytest.approx(1 / 3)
+
+
+def test_docs_spec_triage_names_only_mutants_generated_today():
+    """docs/spec.md's triage rows name generated mutants by id: when the model's source changes
+    (ids move, patches change), the stale rows fail here and must be triaged again."""
+    from pathlib import Path
+    from mmlist.mutate import load_triage
+    triage = load_triage(str(Path(__file__).resolve().parent.parent / "docs" / "spec.md"))
+    assert triage, "docs/spec.md has no triage rows"
+    ids = {m.id for m in generate()}
+    stale = sorted(set(triage) - ids)
+    assert not stale, f"triage rows of mutants no longer generated: {stale[:10]}"

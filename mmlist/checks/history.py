@@ -205,6 +205,13 @@ class History:
         it = self.iters.get((lv, s))
         if self.cur_iter.get(lv) == s:
             del self.cur_iter[lv]
+        if it is None and f.get("by") == "get_next_mm":
+            # case 2 of get_next_mm(): the first walker of every iteration moves head off the
+            # fifo (iter_start) before any walker can reach the end of the list (a walk-less
+            # aging's iterate_mm_list_nowalk(), in later versions, ends one without a walker)
+            self.report("iteration", f"iteration seq={s} of {label(lv)} reached the end of the "
+                        f"list but never started: no first walker moved mm_state->head off "
+                        f"the fifo", ctx, function=f.get("by"), condition="iter_start")
         if it is None or it.ended:
             return
         it.ended = True

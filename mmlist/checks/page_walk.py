@@ -175,6 +175,13 @@ class PageWalk:
         held = self.walking.get(walk)
         if held is not None and held["mm"] is mm:
             held["regions"].append(region)
+        if not self.world.config.arch_has_hw_pte_young and not walk.full_scan:
+            self.suite.report(
+                "page_walk", f"{ctx.name} walks the page tables of {label(mm)} (region "
+                f"{region}) without a hardware accessed bit and without full_scan: 'If the "
+                f"hardware doesn't automatically set the accessed bit, fallback to "
+                f"lru_gen_look_around()'", ctx=ctx, function="try_to_inc_max_seq",
+                condition="!full_scan && !arch_has_hw_pte_young()")
         if mm.pgtables is None:
             return
         pmd = mm.pgtables.pmd_entry(region)

@@ -72,9 +72,10 @@ class CheckSuite:
         self._bloom = BloomNegatives(self, world) if history else None
         self._usage = UsageHints(self, world) if history else None
         self._walks = PageWalk(self, world) if history else None
+        self._skips = SkipRule(self, world) if history else None
         self._extra = [x for x in (self._lifetimes, self._ownership, self._waiting,
                                    StatsHist(self, world) if history else None,
-                                   SkipRule(self, world) if history else None, self._bloom,
+                                   self._skips, self._bloom,
                                    self._usage, self._walks,
                                    SwitchState(self, world) if history else None)
                        if x is not None]
@@ -164,6 +165,8 @@ class CheckSuite:
                 self._dirty = True
                 if arg == "ptes" and self._walks is not None and self._walks.open:
                     self._walks.on_ptes_write(ctx, obj)
+            elif arg == "oom_victim" and self._skips is not None:
+                self._skips.on_oom_read(ctx, obj)
             if self._races is not None:
                 self._races.plain(ctx, op, obj, arg)
             return
