@@ -189,6 +189,9 @@ class BenignRace:
     entry: str = ""                 # filled in from the Entry holding it
     #: the model function that called ``function`` for the unlocked access (None: any caller)
     within: str | None = None
+    #: excused only against a marked access (WRITE_ONCE/READ_ONCE, atomics): a plain-plain race
+    #: on the same field stays a data race
+    other_marked: bool = False
 
 
 @dataclass(frozen=True)
@@ -367,8 +370,8 @@ REGISTRY: tuple[Entry, ...] = (
                   "mm_update_next_owner(): 'if (mm->owner != p) return' reads mm->owner "
                   "without a lock ('If the exiting or execing task is not the owner, it's "
                   "someone else's problem'): only the current owner changes it (mm_types.h), "
-                  "and p left the mm under its task_lock before, so no concurrent change makes "
-                  "it p."),
+                  "with WRITE_ONCE(), and p left the mm under its task_lock before, so no "
+                  "concurrent change makes it p.", other_marked=True),
               BenignRace(
                   "mm_update_next_owner", None, "task.mm",
                   "mm_update_next_owner(): the candidate scan reads c->mm without task_lock(c) "
@@ -405,7 +408,7 @@ BY_ID: dict[str, Entry] = {e.id: e for e in REGISTRY}
 
 #: Every benign race of the registry, each with its entry's id (the race check's allowlist).
 BENIGN_RACES: tuple[BenignRace, ...] = tuple(
-    BenignRace(r.function, r.via, r.field, r.why, e.id, r.within)
+    BenignRace(r.function, r.via, r.field, r.why, e.id, r.within, r.other_marked)
     for e in REGISTRY for r in e.benign_races)
 
 

@@ -486,6 +486,15 @@ register(Scenario(
     covers=("exit", "mm_update_next_owner", "exec")))
 
 register(Scenario(
+    "owner-exits-kthread", "app1, alone with its mm, exits while a kernel thread borrows the mm "
+                           "(kthread_use_mm): mm_update_next_owner() must not make the kthread "
+                           "the owner",
+    setup=lambda w: _base(w, walkers=("reclaim0",)) or w.kthread("kworker/0:1"),
+    threads=lambda w: [P.kthread_borrow("kworker/0:1", "app1"), P.exiter("app1"),
+                       P.direct_reclaim("reclaim0", "A"), P.kworker()],
+    covers=("exit", "mm_update_next_owner", "kthread_use_mm")))
+
+register(Scenario(
     "migrate-odd", "cgroup.procs writes that lru_gen_migrate_mm() must leave alone: a thread "
                    "that does not own its mm, a kthread without an mm, a task into its own "
                    "memcg",

@@ -50,7 +50,23 @@ class Lifetimes:
         self.world = world
 
     def handlers(self) -> dict:
-        return {"__mmput": self.t_mmput}
+        return {"__mmput": self.t_mmput, "new_owner": self.t_new_owner}
+
+    def t_new_owner(self, ctx: Any, f: dict) -> None:
+        """``owner_valid`` at the hand-over (``assign_new_owner:`` under ``task_lock(c)``): the
+        new owner is a user task that still uses the mm (``c->mm == mm`` re-checked under its
+        lock; for_each_process() holds no kernel thread)."""
+        mm, c = f.get("mm"), f.get("owner")
+        if mm is None or c is None:
+            return
+        why = ("is a kernel thread" if c.flags & PF_KTHREAD else
+               "has exited" if c.exited else
+               None if _raw(c, "mm") is mm else f"uses {label(_raw(c, 'mm'))}")
+        if why is not None:
+            self.suite.report("owner_valid", f"mm_update_next_owner() made {label(c)} the owner "
+                              f"of {label(mm)}, but it {why}", ctx=ctx,
+                              function="mm_update_next_owner",
+                              condition="c->mm == mm under task_lock(c)")
 
     def t_mmput(self, ctx: Any, f: dict) -> None:
         frame = sys._getframe(1)
@@ -92,6 +108,26 @@ class Lifetimes:
                           f"{label(mm)} of {label(t)} is on no mm_struct list at the end: "
                           f"page-table walkers never reach it", "a live user mm is on a list",
                           mm=label(mm), task=label(t))
+
+    def _leaks(self) -> None:
+        """``kmemleak``: every Bloom filter bitmap_zalloc() returned is, at the end, either
+        bitmap_free()d or still held in ``filters[]`` of a lruvec of a memcg that is not freed
+        (``lru_gen_free_memcg()`` frees them with the memcg; ``clear_bloom_filter()``
+        allocates only into an empty slot)."""
+        w = self.world
+        held: set[int] = set()
+        for memcg, _ in w.mm_lists():
+            if memcg is not None and memcg.freed:
+                continue
+            lvs = ([pn.lruvec for pn in memcg.nodeinfo] if memcg is not None
+                   else [p.lruvec for p in w.nodes])
+            for lv in lvs:
+                held.update(id(bm) for bm in lv.mm_state.filters.raw if bm is not None)
+        for key, bm in list(w.allocated_bitmaps.items()):
+            if key not in held:
+                self._bad("kmemleak", f"unreferenced object {label(bm)}: a Bloom filter "
+                          f"allocated by bitmap_zalloc() is neither in a lruvec's filters[] "
+                          f"nor freed", "bitmap_free()", bitmap=label(bm))
 
     def _owners(self, tasks: list) -> None:
         """``owner_valid``: once every fork, exec, exit and migration is over, the owner of an
@@ -142,6 +178,7 @@ class Lifetimes:
                       work=label(arg))
         self._live_mms_on_lists(tasks)
         self._owners(tasks)
+        self._leaks()
         for mm in w.mms:
             users = mm.mm_users.counter
             count = mm.mm_count.counter

@@ -87,6 +87,9 @@ BENIGN: dict[tuple[str, str | None, str], str] = {
 #: rows that excuse an access only when its model function was called from this one
 _BENIGN_WITHIN: dict[tuple[str, str | None, str], str | None] = {
     (r.function, r.via, r.field): r.within for r in BENIGN_RACES}
+#: rows that excuse an access only against a marked one
+_BENIGN_MARKED: frozenset = frozenset(
+    (r.function, r.via, r.field) for r in BENIGN_RACES if r.other_marked)
 _BENIGN_ENTRY: dict[tuple[str, str | None, str], str] = {
     (r.function, r.via, r.field): r.entry for r in BENIGN_RACES}
 
@@ -547,11 +550,12 @@ class RaceChecker:
 
     def _race(self, ctx: Any, obj: Any, arg: Any, old: tuple, new: tuple) -> None:
         fld = field_name(obj, arg)
-        for rec in (old, new):
+        for rec, other in ((old, new), (new, old)):
             k = (rec[3], rec[4], fld)
             why = BENIGN.get(k)
             within = _BENIGN_WITHIN.get(k)
-            if why is not None and not rec[2] and (within is None or rec[8] == within):
+            if (why is not None and not rec[2] and (within is None or rec[8] == within)
+                    and (k not in _BENIGN_MARKED or other[7])):
                 key = ("benign", fld, old[3], new[3], old[5], new[5])
                 if key not in self._seen:
                     self._seen.add(key)
@@ -590,7 +594,8 @@ def render_allowlist() -> str:
     """The allowlist (the registry's benign races) as docs/invariants.md shows it."""
     rows = ["| entry | function | helper | field | why it is benign |", "|---|---|---|---|---|"]
     for r in BENIGN_RACES:
-        fn = f"`{r.function}()`" + (f" from `{r.within}()`" if r.within else "")
+        fn = (f"`{r.function}()`" + (f" from `{r.within}()`" if r.within else "")
+              + (" (against a marked access only)" if r.other_marked else ""))
         rows.append(f"| {r.entry} | {fn} | {f'`{r.via}()`' if r.via else '-'} | "
                     f"`{r.field}` | {r.why} |")
     return "\n".join([ALLOW_BEGIN] + rows + [ALLOW_END])

@@ -36,11 +36,18 @@ def bitmap_zalloc(nbits: int, gfp: str = "GFP_KERNEL", label: str = "bitmap") ->
         if rt.choose(2):
             rt.trace("alloc_fail", what=label)
             return None
-    return bitmap(nbits, label)
+    bm = bitmap(nbits, label)
+    if w is not None:
+        w.allocated_bitmaps[id(bm)] = bm        # model bookkeeping for the leak check
+    return bm
 
 
 def bitmap_free(bm: bitmap | None) -> None:
-    pass                                # garbage collected; checkers see the NULL pointer
+    """``bitmap_free()``: the memory goes back (kfree(NULL) is fine). The model keeps the
+    object (garbage collected) but forgets the allocation: ``kmemleak`` reports the rest."""
+    w = rt._world
+    if bm is not None and w is not None:
+        w.allocated_bitmaps.pop(id(bm), None)
 
 
 BITS = "#bits"
