@@ -346,7 +346,7 @@ class PageWalk:
             for g in olds[olds != gen_of]:
                 want[int(g)] = want.get(int(g), 0) - 1
                 want[gen_of] = want.get(gen_of, 0) + 1
-            before, after = x["nr_pages"], lv.lrugen.nr_pages
+            before, after = x["nr_pages"], dict(lv.lrugen.nr_pages)     # raw: no hook
             got = {g: after.get(g, 0) - before.get(g, 0) for g in set(before) | set(after)}
             got = {g: d for g, d in got.items() if d}
             if got != want:

@@ -200,6 +200,10 @@ FIELDS: tuple[FieldRule, ...] = (
     FieldRule("lrugen", "max_seq", LOCK, "lruvec->lru_lock",
               "inc_max_seq() writes it under lru_lock with smp_store_release(); readers use "
               "READ_ONCE", "lrugen"),
+    FieldRule("lrugen", "nr_pages", LOCK, "lruvec->lru_lock",
+              "reset_batch_size() (after each walk_mm() chunk) and the look-around's "
+              "update_batch_size()/reset_batch_size() add to the page counts under lru_lock, as "
+              "the eviction does", "lrugen"),
     FieldRule("pgtables", "ptes", MARKED, "the PTE table's lock (not modelled); marked",
               "the accessed bit is set by the MMU and cleared with "
               "ptep_test_and_clear_young() (atomic); the rest under the PTL, which each model "

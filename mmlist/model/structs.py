@@ -137,6 +137,33 @@ class task_struct:
 
 # --- include/linux/mmzone.h --------------------------------------------------------------------
 
+class page_counts(dict):
+    """``lrugen->nr_pages[gen]`` (per type and zone in the C): each read and write of the model's
+    code is a plain access the race check sees (``lrugen.nr_pages``: under ``lru_lock``).
+    Checks read it raw (``dict.get``, ``dict(...)``)."""
+
+    __slots__ = ("owner",)
+
+    def __init__(self, owner: Any):
+        super().__init__()
+        self.owner = owner
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        from .. import runtime as rt
+        rt.hook(rt.READ, self.owner, "nr_pages")
+        return dict.get(self, key, default)
+
+    def __getitem__(self, key: Any) -> Any:
+        from .. import runtime as rt
+        rt.hook(rt.READ, self.owner, "nr_pages")
+        return dict.__getitem__(self, key)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        from .. import runtime as rt
+        rt.hook(rt.WRITE, self.owner, "nr_pages")
+        dict.__setitem__(self, key, value)
+
+
 class lru_gen_struct:
     """``struct lru_gen_struct`` (patch 4): only the sequence numbers and page counts."""
 
@@ -146,7 +173,7 @@ class lru_gen_struct:
         self.label = label
         init_fields(self, max_seq=0)
         self.min_seq = [0, 0]
-        self.nr_pages: dict[int, int] = {}      # gen seq -> pages promoted into it
+        self.nr_pages = page_counts(self)       # gen seq -> pages promoted into it
         self.enabled = True
 
 
