@@ -54,6 +54,15 @@ class Scenario:
                     raise SetupError(f"set-up of scenario {self.name}: {where} raised "
                                      f"KeyboardInterrupt (a variant's own, not a Ctrl-C)") \
                         from None
+                except (SetupError, rt.KernelPanic):
+                    raise
+                except Exception as e:
+                    from .variants import ACTIVE
+                    if not ACTIVE:
+                        raise                   # mmlist's own bug: an internal error
+                    raise SetupError(f"set-up of scenario {self.name} crashed under variant "
+                                     f"{ACTIVE[-1]} in {_model_frame(e)}: "
+                                     f"{type(e).__name__}: {e}") from None
                 specs = self.threads(world)
                 world.kworker_present = any(s.kind == "kworker" for s in specs)
                 world.walkers_left = sum(s.kind == "walker" for s in specs)
@@ -83,6 +92,19 @@ def _variant_frame(e: BaseException) -> str | None:
     if last is None or not last.tb_frame.f_code.co_filename.startswith("<variant "):
         return None
     return f"{last.tb_frame.f_code.co_name}() ({last.tb_frame.f_code.co_filename}:{last.tb_lineno})"
+
+
+def _model_frame(e: BaseException) -> str:
+    """The innermost model function (or variant function) on ``e``'s traceback (file:line)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    found = "?"
+    tb = e.__traceback__
+    while tb is not None:
+        fn = tb.tb_frame.f_code.co_filename
+        if fn.startswith(os.path.join(here, "model")) or fn.startswith("<variant "):
+            found = f"{tb.tb_frame.f_code.co_name}() ({os.path.basename(fn)}:{tb.tb_lineno})"
+        tb = tb.tb_next
+    return found
 
 
 def _setup_step() -> str:

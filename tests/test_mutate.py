@@ -247,6 +247,10 @@ def test_rerun_hunts_only_the_survivors_and_keeps_the_rest(tmp_path):
     assert p2["budget"] == 0.6 and p2["mutants"] == len(survivors)
     assert again.counts()["killed"] == p1["killed"] + p2["killed"]
     assert "passes: 10 mutant(s) at 0.3s" in again.render()
+    from mmlist.mutate import report_from_dict
+    back = report_from_dict(load_report(str(tmp_path / "second" / "mutation-report.json")))
+    assert back.counts() == again.counts() and back.passes == again.passes
+    assert [r.status for r in back.results] == [r.status for r in again.results]
 
 
 def test_rerun_refuses_a_stale_or_foreign_report(tmp_path, capsys):

@@ -97,3 +97,20 @@ def test_a_wait_nobody_can_wake_is_refused():
 def test_every_builtin_set_up_passes_the_guard():
     for sc in BUILTIN.values():
         sc.build()
+
+
+@pytest.mark.parametrize("command", ["hunt", "check"])
+def test_a_model_crash_in_set_up_under_a_variant_is_one_line_and_exit_2(command, tmp_path):
+    """A variant that leaves the model's state broken (here a memcg's fifo never initialised)
+    makes set-up itself crash: that is the variant's failure, not an internal error of mmlist
+    (exit 4); it names the scenario, the variant and the model function."""
+    args = [command, "--variant", str(VARIANTS / "init_memcg_no_fifo_init.py"), "--scenario",
+            "walkers"]
+    if command == "hunt":
+        args += ["--budget", "1", "--no-progress", "--out", str(tmp_path)]
+    code, out, err = _run(*args)
+    assert code == 2, out + err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    assert ("set-up of scenario walkers crashed under variant init-memcg-no-fifo-init in "
+            "lru_gen_add_mm() (mm_list.py:") in lines[0], lines[0]

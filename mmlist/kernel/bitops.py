@@ -55,7 +55,11 @@ BITS = "#bits"
 
 def bitmap_clear(bm: bitmap, start: int, nbits: int) -> None:
     rt.hook(rt.WRITE, bm, BITS)                 # memset(): plain
-    bm.bits[start:start + nbits] = 0
+    if start < 0 or nbits < 0 or start + nbits > len(bm.bits):
+        from .bug import KASAN_out_of_bounds
+        KASAN_out_of_bounds(bm, f"bitmap_clear({start}, {nbits})",
+                            f"the bitmap holds {len(bm.bits)} bits")
+    bm.bits[max(0, start):max(0, start + nbits)] = 0
 
 
 def set_bit(nr: int, bm: bitmap) -> None:

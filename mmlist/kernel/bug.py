@@ -69,6 +69,14 @@ def KASAN_use_after_free(obj: Any, access: str) -> None:
             {"object": label}, depth=3)
 
 
+def KASAN_out_of_bounds(obj: Any, access: str, why: str) -> None:
+    """What KASAN prints for an access past the end (or before the start) of an allocation;
+    the model carries on, as KASAN does without panic_on_warn."""
+    label = getattr(obj, "label", repr(obj))
+    _report("KASAN", f"slab-out-of-bounds: {access}", "bug", f": {label}: {why}",
+            {"object": label}, depth=3)
+
+
 def wild_pointer(access: str, why: str) -> None:
     """A dereference of a pointer that points at no object of its type: a general protection
     fault (or a silent corruption) in the kernel; an oops here."""

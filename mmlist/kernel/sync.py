@@ -170,7 +170,7 @@ def up_read(sem: rw_semaphore) -> None:
 # --- wait queues -------------------------------------------------------------------------------
 
 def init_waitqueue_head(wq: wait_queue_head) -> None:
-    wq.waiters.clear()
+    wq.waiters = []                             # the list head of a kzalloc'd queue
 
 
 def prepare_to_wait(wq: wait_queue_head) -> None:

@@ -190,6 +190,7 @@ class lru_gen_mm_state:
         self.label = label
         init_fields(self, seq=0, head=None, tail=None, nr_walkers=0)
         self.wait = wait_queue_head(f"{label}.wait")
+        self.wait.waiters = None    # kzalloc'd: no list until init_waitqueue_head()
         self.filters = tracked_array([None] * NR_BLOOM_FILTERS, f"{label}.filters")
         self.stats = [tracked_array([0] * NR_MM_STATS, f"{label}.stats[{h}]")
                       for h in range(nr_hist_gens)]
@@ -232,6 +233,9 @@ class mem_cgroup:
         self.label = name or f"memcg#{memcg_id}"
         self.css_refcnt = atomic_t(1, f"{self.label}.css.refcnt")
         self.mm_list = lru_gen_mm_list(f"{self.label}.mm_list")
+        # kzalloc'd: the fifo's pointers are NULL until lru_gen_init_memcg()'s INIT_LIST_HEAD()
+        # (the global list of get_mm_list() is static, LIST_HEAD_INIT())
+        self.mm_list.fifo.__dict__["_next"] = self.mm_list.fifo.__dict__["_prev"] = None
         self.nodeinfo: list[mem_cgroup_per_node] = []
         self.online = True
         self.freed = False

@@ -42,6 +42,11 @@ BUILTIN_DIR = _HERE / "builtin"
 MUTANTS_DIR = _HERE / "mutants"
 
 
+#: the names of the variants applied right now (innermost last): a crash of the model while one
+#: is applied is the variant's, not mmlist's
+ACTIVE: list[str] = []
+
+
 def _model_modules() -> list[types.ModuleType]:
     return [importlib.import_module(f"mmlist.model.{m}") for m in MODEL_MODULES]
 
@@ -96,8 +101,11 @@ class Variant:
                     if hname not in home:       # a patched function runs in its model module
                         home[hname] = helper
                         added.append((home, hname))
+            ACTIVE.append(self.name)
             yield self
         finally:
+            if ACTIVE and ACTIVE[-1] == self.name:
+                ACTIVE.pop()
             for mod, fname, orig in reversed(patched):
                 setattr(mod, fname, orig)
             for home, hname in added:
