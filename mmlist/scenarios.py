@@ -299,6 +299,16 @@ register(Scenario(
     covers=("context_switch", "lazy TLB", "lru_gen_use_mm", "should_skip_mm")))
 
 register(Scenario(
+    "stats-history", "CONFIG_LRU_GEN_STATS: app1 stays on a CPU and one walker ages memcg A five "
+                     "times, so the last walker of an iteration zeroes a history slot that an "
+                     "earlier iteration filled (NR_HIST_GENS = 4)",
+    config=Config(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64, PTRS_PER_PTE=16, nr_cpus=1,
+                  CONFIG_LRU_GEN_STATS=True),
+    setup=lambda w: _base(w, walkers=("reclaim0",)),
+    threads=lambda w: [P.cpu(0, ["app1"]), P.direct_reclaim("reclaim0", "A", rounds=5)],
+    covers=("reset_mm_stats", "CONFIG_LRU_GEN_STATS")))
+
+register(Scenario(
     "rmdir", "memcg B is removed while its last mm migrates back to A",
     setup=lambda w: _base(w, memcgs=("A", "B"), apps={"app1": "B", "app2": "A"},
                           walkers=("reclaim0",)),

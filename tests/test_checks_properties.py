@@ -21,7 +21,7 @@ from mmlist.variants import load_variant
 
 NEW = {"refcount_balance", "offline_memcg_freed", "ownership", "who_waits", "stats_hist",
        "skip_size", "bloom_false_negative", "bloom_carry_over", "bloom_double_buffer",
-       "usage_hint_skip", "usage_hint_walk", "aging_progress", "page_walk", "owner_valid", "switch_state", "skip_oom", "kmemleak"}
+       "usage_hint_skip", "usage_hint_walk", "aging_progress", "page_walk", "owner_valid", "switch_state", "skip_oom", "kmemleak", "active_mm"}
 
 
 def new_checks(suite_or_result) -> set[str]:

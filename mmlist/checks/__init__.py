@@ -57,6 +57,7 @@ CHECKS: dict[str, str] = {
     "page_walk": "walk_pmd_range() and lru_gen_look_around() do to the PTEs, the page counts, "
                  "the stats and the Bloom filters what protocol.md section 3 says, recomputed "
                  "from the page tables before and after each call",
+    "active_mm": "at the end of a run, a live user task's active_mm is its own mm",
     "kmemleak": "at the end of a run, every Bloom filter allocated is freed or held in the "
                 "filters[] of a live memcg's lruvec",
     "skip_oom": "an OOM victim that should_skip_mm() saw as one is skipped, never handed out; "

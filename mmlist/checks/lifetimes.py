@@ -179,6 +179,14 @@ class Lifetimes:
         self._live_mms_on_lists(tasks)
         self._owners(tasks)
         self._leaks()
+        for t in tasks:
+            mm = _raw(t, "mm")
+            if mm is not None and not t.flags & PF_KTHREAD and not t.exited \
+                    and t.active_mm is not mm:
+                self._bad("active_mm", f"{label(t)}->active_mm is {label(t.active_mm)}, not its "
+                          f"own mm {label(mm)}: a user task runs on its own mm (copy_mm(), "
+                          f"exec_mmap(): tsk->active_mm = mm)", "tsk->active_mm == tsk->mm",
+                          task=label(t))
         for mm in w.mms:
             users = mm.mm_users.counter
             count = mm.mm_count.counter
