@@ -58,8 +58,8 @@ class Scenario:
                     raise
                 except Exception as e:
                     from .variants import ACTIVE
-                    if not ACTIVE:
-                        raise                   # mmlist's own bug: an internal error
+                    if not ACTIVE or _variant_frame(e) is not None:
+                        raise       # mmlist's own bug, or the variant's code (blamed as such)
                     raise SetupError(f"set-up of scenario {self.name} crashed under variant "
                                      f"{ACTIVE[-1]} in {_model_frame(e)}: "
                                      f"{type(e).__name__}: {e}") from None

@@ -288,7 +288,7 @@ def test_look_around_report_racing_a_later_clear_is_b8_and_only_from_the_look_ar
     the same unlocked set_bit() from walk_pmd_range()'s carry-over is not excused."""
     from mmlist.checks import races
     r = sched.explore("look-around-running", strategy="dfs", preemption_bound=2,
-                      max_executions=400, shrink=False)
+                      max_executions=1500, shrink=False)
     assert r.verdict == "passed" and not r.failures, [str(f) for f in r.failures]
     assert any(field == "filters[].bits" and why.startswith("lru_gen_look_around() ->")
                for field, why in r.benign_races), r.benign_races
@@ -297,7 +297,7 @@ def test_look_around_report_racing_a_later_clear_is_b8_and_only_from_the_look_ar
     saved = {k: races.BENIGN.pop(k) for k in rows}
     try:
         bare = sched.explore("look-around-running", strategy="dfs", preemption_bound=2,
-                             max_executions=400, shrink=False)
+                             max_executions=1500, shrink=False, stop_on_first=True)
     finally:
         races.BENIGN.update(saved)
     msgs = [f.violation.message for f in bare.failures if f.violation.check == "data_race"]

@@ -123,8 +123,8 @@ class Lifetimes:
                    else [p.lruvec for p in w.nodes])
             for lv in lvs:
                 held.update(id(bm) for bm in lv.mm_state.filters.raw if bm is not None)
-        for key, bm in list(w.allocated_bitmaps.items()):
-            if key not in held:
+        for bm in list(w.allocated_bitmaps):
+            if id(bm) not in held:
                 self._bad("kmemleak", f"unreferenced object {label(bm)}: a Bloom filter "
                           f"allocated by bitmap_zalloc() is neither in a lruvec's filters[] "
                           f"nor freed", "bitmap_free()", bitmap=label(bm))

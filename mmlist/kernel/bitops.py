@@ -38,7 +38,7 @@ def bitmap_zalloc(nbits: int, gfp: str = "GFP_KERNEL", label: str = "bitmap") ->
             return None
     bm = bitmap(nbits, label)
     if w is not None:
-        w.allocated_bitmaps[id(bm)] = bm        # model bookkeeping for the leak check
+        w.allocated_bitmaps.append(bm)          # model bookkeeping for the leak check
     return bm
 
 
@@ -47,7 +47,11 @@ def bitmap_free(bm: bitmap | None) -> None:
     object (garbage collected) but forgets the allocation: ``kmemleak`` reports the rest."""
     w = rt._world
     if bm is not None and w is not None:
-        w.allocated_bitmaps.pop(id(bm), None)
+        live = w.allocated_bitmaps
+        for i, x in enumerate(live):
+            if x is bm:
+                del live[i]
+                break
 
 
 BITS = "#bits"

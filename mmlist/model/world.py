@@ -30,8 +30,9 @@ class World:
         self.tasks: dict[int, task_struct] = {}
         self.all_tasks: list[task_struct] = []
         self.mms: list[mm_struct] = []
-        #: every bitmap_zalloc() not yet bitmap_free()d (id -> bitmap): the kmemleak check
-        self.allocated_bitmaps: dict[int, object] = {}
+        #: every bitmap_zalloc() not yet bitmap_free()d, in allocation order: the kmemleak
+        #: check (a list, not keyed by id(): the final-state digest must not see addresses)
+        self.allocated_bitmaps: list = []
         self.cgroup_threadgroup_rwsem = mutex("cgroup_threadgroup_rwsem",
                                               "cgroup_threadgroup_rwsem")
         self.system_wq: list[tuple[Callable, Any]] = []
