@@ -11,7 +11,7 @@ from typing import Callable
 
 from . import runtime as rt
 from .kernel import READ_ONCE, WRITE_ONCE
-from .kernel.fields import note_read, note_write
+from .kernel.fields import _raw_get, note_read, note_write
 from .model import aging, exec as exec_, exit as exit_, fork, memcontrol, sched
 from .model.structs import CLONE_VM, scan_control
 from .model.world import World
@@ -235,7 +235,7 @@ def cpu(cpu_id: int, switch_to: list[str], name: str | None = None) -> ThreadSpe
             # is made in the same step as the test (no scheduling point in between)
             nxt.__dict__["picked_by"] = cpu_id
             prev = rq.curr
-            loaded = prev.__dict__.get("_active_mm", prev.__dict__.get("active_mm"))
+            loaded = _raw_get(prev, "active_mm")      # the mm this CPU has loaded
             sched.context_switch(rq, prev, nxt)
             prev.__dict__["picked_by"] = None
             rt.trace("switched", cpu=cpu_id, prev=prev, next=nxt, loaded=loaded)

@@ -29,31 +29,33 @@ def _run(*argv: str) -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
-@pytest.mark.parametrize("variant", ["add_mm_double_lock", "add_mm_no_unlock"])
-@pytest.mark.parametrize("command", ["hunt", "check"])
-def test_a_lock_bug_in_set_up_is_one_line_and_exit_2(variant, command, tmp_path):
+def _one_error_line(command: str, variant: str, tmp_path) -> tuple[str, str]:
+    """``command`` (hunt or check) on walkers with ``variant``: exit 2 and one line on stderr;
+    (that line, stdout)."""
     args = [command, "--variant", str(VARIANTS / f"{variant}.py"), "--scenario", "walkers"]
     if command == "hunt":
         args += ["--budget", "1", "--no-progress", "--out", str(tmp_path)]
     code, out, err = _run(*args)
     assert code == 2, out + err
     lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("mmlist: error: set-up of scenario walkers: ")
-    assert "lru_gen_add_mm()" in lines[0] and "A.mm_list.lock" in lines[0]
-    assert "Traceback" not in out + err
+    assert len(lines) == 1, err
+    return lines[0], out
+
+
+@pytest.mark.parametrize("variant", ["add_mm_double_lock", "add_mm_no_unlock"])
+@pytest.mark.parametrize("command", ["hunt", "check"])
+def test_a_lock_bug_in_set_up_is_one_line_and_exit_2(variant, command, tmp_path):
+    line, out = _one_error_line(command, variant, tmp_path)
+    assert line.startswith("mmlist: error: set-up of scenario walkers: ")
+    assert "lru_gen_add_mm()" in line and "A.mm_list.lock" in line
+    assert "Traceback" not in out + line
 
 
 @pytest.mark.parametrize("command", ["hunt", "check"])
 def test_a_keyboard_interrupt_raised_by_the_variant_in_set_up_is_not_a_ctrl_c(command, tmp_path):
-    args = [command, "--variant", str(VARIANTS / "add_mm_keyboard_interrupt.py"), "--scenario",
-            "walkers"]
-    if command == "hunt":
-        args += ["--budget", "1", "--no-progress", "--out", str(tmp_path)]
-    code, out, err = _run(*args)
-    assert code == 2, out + err
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1 and "lru_gen_add_mm() (<variant add-mm-keyboard-interrupt: " \
-        "lru_gen_add_mm>" in lines[0] and "raised KeyboardInterrupt" in lines[0], lines
+    line, out = _one_error_line(command, "add_mm_keyboard_interrupt", tmp_path)
+    assert "lru_gen_add_mm() (<variant add-mm-keyboard-interrupt: " \
+        "lru_gen_add_mm>" in line and "raised KeyboardInterrupt" in line, line
     assert "interrupted" not in out
 
 
@@ -104,13 +106,6 @@ def test_a_model_crash_in_set_up_under_a_variant_is_one_line_and_exit_2(command,
     """A variant that leaves the model's state broken (here a memcg's fifo never initialised)
     makes set-up itself crash: that is the variant's failure, not an internal error of mmlist
     (exit 4); it names the scenario, the variant and the model function."""
-    args = [command, "--variant", str(VARIANTS / "init_memcg_no_fifo_init.py"), "--scenario",
-            "walkers"]
-    if command == "hunt":
-        args += ["--budget", "1", "--no-progress", "--out", str(tmp_path)]
-    code, out, err = _run(*args)
-    assert code == 2, out + err
-    lines = [ln for ln in err.splitlines() if ln.strip()]
-    assert len(lines) == 1, err
+    line, _ = _one_error_line(command, "init_memcg_no_fifo_init", tmp_path)
     assert ("set-up of scenario walkers crashed under variant init-memcg-no-fifo-init in "
-            "lru_gen_add_mm() (mm_list.py:") in lines[0], lines[0]
+            "lru_gen_add_mm() (mm_list.py:") in line, line

@@ -21,13 +21,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..kernel.fields import _raw_get as _raw       # a field's value without the hook
 from ..model.structs import PF_KTHREAD
 from .report import label
-
-
-def _raw(obj: Any, name: str) -> Any:
-    d = obj.__dict__
-    return d.get("_" + name, d.get(name))
 
 
 class SwitchState:
