@@ -15,6 +15,7 @@ fresh World, so executions are independent and deterministic. Users write their 
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 from dataclasses import dataclass, field
 from typing import Callable
@@ -391,6 +392,16 @@ def _base_nomemcg(w: World) -> None:
     w.user_task("reclaim1")
     w.user_task("sh")
     w.kthread("kworker/u8:0")
+
+
+def scenario_without(scenario: Scenario, dropped: list[str] | tuple = ()) -> Scenario:
+    """The scenario minus some threads (by name): what shrinking drops."""
+    if not dropped:
+        return scenario
+    gone = set(dropped)
+    orig = scenario.threads
+    return dataclasses.replace(scenario,
+                               threads=lambda w: [s for s in orig(w) if s.name not in gone])
 
 
 def get(name: str) -> Scenario:

@@ -125,7 +125,8 @@ def test_the_suite_is_a_plain_listener_and_at_step_is_cheap_when_nothing_changed
     r = run_sequential(world, specs, suite)
     assert r.suite is suite and suite.violations == []
     suite.at_step()
-    assert suite._dirty is False
+    st = suite._structural
+    assert not st.all_dirty and not st.dirty_lists and not st.dirty_lvs
 
 
 def test_every_check_is_documented():

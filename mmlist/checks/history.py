@@ -7,7 +7,7 @@ An *iteration* is one pass over a memcg's mm list for one lruvec and one ``walk-
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, Callable
 
 from ..config import MIN_NR_GENS, NR_BLOOM_FILTERS, NR_MM_STATS
 from ..kernel.list import raw_iter
@@ -15,6 +15,10 @@ from .frames import frame_locals
 from .report import label
 
 ZERO = (0,) * NR_MM_STATS
+
+
+def _nobody(lv: Any) -> None:
+    pass
 
 
 class Iteration:
@@ -68,6 +72,9 @@ def _add_path(limit: int = 40) -> str:
 class History:
     def __init__(self, suite: Any, world: Any):
         self.suite = suite
+        #: told of each lruvec whose state the structural checks read changes here (holders,
+        #: filters known allocated, expected stats): ``Structural.touch_lruvec``
+        self.changed: Callable[[Any], None] = _nobody
         self.world = world
         self.holding: dict[Any, tuple] = {}         # walk -> (lruvec, mm, ctx)
         self.nholders: dict[Any, int] = {}          # lruvec -> walks holding one of its mms
@@ -120,6 +127,7 @@ class History:
             tail = _raw(st, "tail")
             nodes = nodes[nodes.index(tail):] if tail in nodes else []
         self.new_mms[lv] = {n.container for n in nodes}
+        self.changed(lv)
         self.stats_expected[lv] = [list(a.raw) for a in st.stats]
         self.filter_allocated[lv] = {g for g in range(NR_BLOOM_FILTERS)
                                      if st.filters.raw[g] is not None}
@@ -304,9 +312,11 @@ class History:
         if held is not None:
             del self.holding[walk]
             self.nholders[held[0]] = self.nholders.get(held[0], 0) - 1
+            self.changed(held[0])
         if mm is not None:
             self.holding[walk] = (lv, mm, ctx)
             self.nholders[lv] = self.nholders.get(lv, 0) + 1
+            self.changed(lv)
         self.ctx_walk[ctx] = walk
         self.walk_owner[walk] = ctx
         # -- nr_walkers ----------------------------------------------------------------------
@@ -327,6 +337,7 @@ class History:
             if (lv, s + 1) not in self.alloc_failed:
                 # the first walker of this iteration allocated or cleared filters[gen(s + 1)]
                 self.filter_allocated[lv].add((s + 1) % NR_BLOOM_FILTERS)
+                self.changed(lv)
             new = self.new_mms[lv]
             if mm in new:
                 new.discard(mm)
@@ -417,11 +428,13 @@ class History:
         exp = self.stats_expected[lv][f["hist"]]
         for i, v in enumerate(f["stats"]):
             exp[i] += v
+        self.changed(lv)
         self.pending_flush.setdefault(ctx, []).append(tuple(f["stats"]))
 
     def t_stats_reset(self, ctx: Any, f: dict) -> None:
         lv = self._lv(f["lruvec"])
         self.stats_expected[lv][f["hist"]] = [0] * NR_MM_STATS
+        self.changed(lv)
 
     def t_mm_stats(self, ctx: Any, f: dict) -> None:
         self.pending_stats[f["walk"]] = tuple(f["stats"])
@@ -471,6 +484,7 @@ class History:
                         severity="info")
         elif lv.mm_state.filters.raw[gen] is not None:
             self.filter_allocated[lv].add(gen)
+            self.changed(lv)
 
     def t_filter_set(self, ctx: Any, f: dict) -> None:
         walk = self.ctx_walk.get(ctx)

@@ -19,7 +19,7 @@ Nothing to check without per-memcg lists (``CONFIG_MEMCG=n``, ``cgroup_disable=m
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from .report import label
 
@@ -36,6 +36,8 @@ class Ownership:
         self.css_windows: dict[Any, Any] = {}
         #: mm -> (thread, new owner): mm_update_next_owner() inside task_lock(new owner)
         self.owner_windows: dict[Any, tuple] = {}
+        #: told when a window opens or closes (the structural checks judge the lists again)
+        self.changed: Callable[[], None] = lambda: None
 
     def handlers(self) -> dict:
         return {"cgroup_migrate": self.t_cgroup_migrate, "new_owner": self.t_new_owner}
@@ -47,17 +49,21 @@ class Ownership:
     def t_cgroup_migrate(self, ctx: Any, f: dict) -> None:
         if f.get("result") == "ok" and f.get("task") is not None:
             self.css_windows[f["task"]] = ctx
+            self.changed()
 
     def t_new_owner(self, ctx: Any, f: dict) -> None:
         self.owner_windows[f["mm"]] = (ctx, f["owner"])
+        self.changed()
 
     def on_unlock(self, ctx: Any, lock: Any) -> None:
         if lock is self.world.cgroup_threadgroup_rwsem:
             for t in [t for t, who in self.css_windows.items() if who is ctx]:
                 del self.css_windows[t]
+                self.changed()
         for mm in [mm for mm, (who, c) in self.owner_windows.items()
                    if who is ctx and lock is c.alloc_lock]:
             del self.owner_windows[mm]
+            self.changed()
 
     def check_list(self, memcg: Any, mm_list: Any, mms: list) -> None:
         """``mms``: the mms on ``memcg``'s list (its lock is free)."""

@@ -79,6 +79,7 @@ from ..model.pagetable import PageTables
 from ..model.structs import (lru_gen_mm_list, lru_gen_mm_state, lru_gen_struct, mem_cgroup,
                              mm_lru_gen, mm_struct, task_struct, tracked_array)
 from .report import caller_and_parent, label
+from sys import _getframe
 
 #: (model function, kernel helper or None, field) -> why the race is intended: the benign races
 #: of the findings registry (``mmlist.findings``), by the key the checker looks up.
@@ -358,6 +359,11 @@ def field_name(obj: Any, arg: Any) -> str:
     return f"{kind}.{arg}"
 
 
+_NOTHING: frozenset = frozenset()
+_DYNAMIC = object()             # a location whose protecting lock is resolved at each access
+_WRITE_OPS_0, _WRITE_OPS_1, _WRITE_OPS_2 = rt.WRITE, rt.WRITE_ONCE, rt.BIT_WRITE
+
+
 def _exclusive(lock: Any) -> bool:
     """A lock whose holders exclude each other (a read-held rw_semaphore protects no write)."""
     return not isinstance(lock, rw_semaphore)
@@ -378,6 +384,8 @@ class RaceChecker:
         #: (struct, field) of accesses to fields the race table has no row for
         self.unknown: set[tuple[str, str]] = set()
         self._seen: set = set()
+        #: frame -> (function, helper, caller): the lazy names of reported accesses
+        self._names: dict[Any, tuple] = {}
 
     # --- clocks --------------------------------------------------------------------------------
     def tid(self, ctx: Any) -> int:
@@ -480,24 +488,40 @@ class RaceChecker:
         """An access to a hooked field: plain, or (``marked``) a READ_ONCE/WRITE_ONCE/bitop. A
         marked access races with a plain one (KCSAN's rule: at least one plain access), never
         with another marked one."""
-        rule = rule_of(obj, arg)
-        if rule is None:
-            key = _struct_of(obj, arg)
-            self.unknown.add(key or (type(obj).__name__, str(arg)))
-            kind = NONE
-        else:
-            kind = rule.kind
+        key = (obj, arg)
+        loc = self.locs.get(key)
+        if loc is None:
+            # first access to this location: its row of the race table, looked up once
+            rule = rule_of(obj, arg)
+            if rule is None:
+                self.unknown.add(_struct_of(obj, arg) or (type(obj).__name__, str(arg)))
+            kind = NONE if rule is None else rule.kind
+            # the protector of a lock row, when it is fixed for this object (all but a
+            # list_head's, which follows its mm's memcg): resolved once
+            fixed = _DYNAMIC
+            if kind == LOCK and rule.resolve != "list_head":
+                found = self.locks.protector(rule, obj, arg)
+                if found is not None:
+                    fixed = (found, _exclusive(found))
+            loc = self.locs[key] = [None, {}, rule, kind, fixed]
+        rule, kind = loc[2], loc[3]
         if kind == UNCHECKED:
             return
         lock: Any = None
-        held: frozenset = frozenset()
+        held: frozenset = _NOTHING
         if kind == LOCK:
-            lock = self.locks.protector(rule, obj, arg)
-            if lock is ANY_MM_LIST:
-                held = frozenset(h for h in ctx.locks_held
-                                 if getattr(h, "lock_class", None) == "mm_list lock")
-            elif lock is not None and lock in ctx.locks_held and _exclusive(lock):
-                held = frozenset((lock,))
+            fixed = loc[4]
+            if fixed is not _DYNAMIC:
+                lock = fixed[0]
+                if fixed[1] and lock in ctx.locks_held:
+                    held = frozenset((lock,))
+            else:
+                lock = self.locks.protector(rule, obj, arg)
+                if lock is ANY_MM_LIST:
+                    held = frozenset(h for h in ctx.locks_held
+                                     if getattr(h, "lock_class", None) == "mm_list lock")
+                elif lock is not None and lock in ctx.locks_held and _exclusive(lock):
+                    held = frozenset((lock,))
         elif kind == IMPLICIT:
             lock = rule.protector
             held = frozenset(((rule.struct, rule.field, id(obj)),))
@@ -506,34 +530,36 @@ class RaceChecker:
                 self.acquire(ctx, ("implicit", rule.struct, rule.field, id(obj)))
         elif kind == MARKED:
             marked = True
-        t = self.tid(ctx)
+        t = self.tidx.get(ctx)
+        if t is None:
+            t = self.tid(ctx)
         C = self.clocks[t]
         if kind == IMPLICIT and (rule.struct, rule.field) in IMPLICIT_ORDERING:
             self.release(ctx, ("implicit", rule.struct, rule.field, id(obj)))
             C = self.clocks[t]
-        fn, via, parent = caller_and_parent(3)
-        write = op == rt.WRITE or op == rt.WRITE_ONCE or op == rt.BIT_WRITE
-        rec = (t, C[t], held, fn, via, write, lock if lock is not None else rule, marked, parent)
-        key = (obj, arg)
-        if write and not marked:
+        # Lazy naming: the record keeps the frame of the access (a frame object outlives its
+        # call and keeps its ``f_back`` chain); the kernel function, helper and caller are
+        # named from it only when a race is reported (``_named``).
+        write = op == _WRITE_OPS_0 or op == _WRITE_OPS_1 or op == _WRITE_OPS_2
+        rec = (t, C[t], held, _getframe(2), None, write,
+               lock if lock is not None else rule, marked, None)
+        if write and not marked and self.sync:
             self.sync.pop(("store", key), None)          # a plain store is no release
-        loc = self.locs.get(key)
-        if loc is None:
-            self.locs[key] = [rec, {}] if write else [None, {t: rec}]
-            return
         w = loc[0]
         if (w is not None and w[0] != t and not (marked and w[7]) and not self._hb(w, C)
                 and not (held & w[2])):
             self._race(ctx, obj, arg, w, rec)
+        reads = loc[1]
         if write:
-            for r in loc[1].values():
+            for r in reads.values():
                 if (r[0] != t and not (marked and r[7]) and not self._hb(r, C)
                         and not (held & r[2])):
                     self._race(ctx, obj, arg, r, rec)
             loc[0] = rec
-            loc[1] = {}
+            if reads:
+                loc[1] = {}
         else:
-            loc[1][t] = rec
+            reads[t] = rec
 
     @staticmethod
     def _hb(rec: tuple, C: list) -> bool:
@@ -552,7 +578,18 @@ class RaceChecker:
             how = f"holding {lockname}" if rec[2] else f"without {lockname}"
         return f"{what} in {rec[3]}(){via} [{ctx.name}] {how}"
 
+    def _named(self, rec: tuple) -> tuple:
+        """``rec`` with its frame (slot 3) resolved: ``(..., function, helper, ..., caller)``,
+        as ``caller_and_parent`` names them at the access."""
+        frame = rec[3]
+        names = self._names.get(frame)
+        if names is None:
+            names = self._names[frame] = caller_and_parent(frame=frame)
+        fn, via, parent = names
+        return rec[:3] + (fn, via) + rec[5:8] + (parent,)
+
     def _race(self, ctx: Any, obj: Any, arg: Any, old: tuple, new: tuple) -> None:
+        old, new = self._named(old), self._named(new)
         fld = field_name(obj, arg)
         for rec, other in ((old, new), (new, old)):
             k = (rec[3], rec[4], fld)

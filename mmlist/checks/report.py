@@ -45,10 +45,12 @@ def format_event(name: str, op: int, obj: Any, arg: Any) -> str:
     return f"{name}: {opname} {label(obj)}{tail}"
 
 
-def caller_and_parent(depth: int = 2) -> tuple[str | None, str | None, str | None]:
+def caller_and_parent(depth: int = 2, frame: Any = None
+                      ) -> tuple[str | None, str | None, str | None]:
     """``caller()`` plus the name of the function that called the model function (one frame
-    further out), for allowlist rows that name the caller."""
-    f = sys._getframe(depth)
+    further out), for allowlist rows that name the caller. ``frame``: start there instead
+    of ``depth`` frames up (a frame kept from an earlier access: lazy naming)."""
+    f = frame if frame is not None else sys._getframe(depth)
     via = None
     while f is not None:
         mod = f.f_globals.get("__name__", "")

@@ -14,7 +14,24 @@ def _raw(obj: Any, name: str) -> Any:
     return obj.__dict__["_" + name]
 
 
+#: Types whose writes no structural check reads: page tables, Bloom filter and CPU/node
+#: bitmaps, wait queues, walks (``Structural.touch`` ignores them).
+IRRELEVANT = frozenset({"PageTables", "bitmap", "cpumask_t", "nodemask_t", "wait_queue_head",
+                        "lru_gen_mm_walk", "page_counts"})
+#: Types whose writes belong to one lruvec (``Structural._unit_of`` maps each object).
+PER_LRUVEC = frozenset({"lru_gen_mm_state", "lru_gen_struct", "tracked_array"})
+
+
 class Structural:
+    """The structural checks, incrementally: ``check`` re-examines only what changed since the
+    last check (``touch``, ``touch_all``, ``touch_lruvec`` say what), and is equal to a full
+    pass (``full_check``) at every step: tests/test_structural_incremental.py runs both on every
+    step of the built-in scenarios and mutants and compares their reports.
+
+    Units: the list of each memcg (its nodes, their membership, ownership) and each lruvec (its
+    cursors, seq, nr_walkers, filters, stats). A list is checked only while its lock is free: a
+    dirty unit of a locked list stays dirty until a later step finds it free."""
+
     def __init__(self, suite: Any, world: Any, history: Any, ownership: Any = None):
         self.suite = suite
         self.world = world
@@ -23,41 +40,164 @@ class Structural:
         self.ownership = ownership
         self.last_seq: dict[Any, int] = {}
         self.limit = 4096
+        # what changed since the last check
+        self.all_dirty = True
+        self.dirty_lists: set = set()
+        self.dirty_lvs: set = set()
+        # what the last check of each list found: its nodes (sentinel excluded) and members
+        self.nodes: dict[Any, list] = {}
+        self.members: dict[Any, set] = {}
+        self._unit_of: dict[Any, Any] = {}      # per-lruvec object -> its lruvec
+        self._memcgs: tuple = ()                # the lists' memcgs at the last check
+        self._nmemcgs = -1                      # len(world.memcgs) then
+        self._memcg_enabled = world.memcg_enabled       # fixed by the World's config
+        #: lruvec -> (its place in the full pass's order, memcg, mm_list)
+        self._place: dict[Any, tuple] = {}
+        self._css: frozenset = frozenset()      # their css refcounts (alive or not)
 
+    # --- what changed ------------------------------------------------------------------------------
+    def touch(self, obj: Any) -> None:
+        """A write to ``obj`` (or a release of it, when it is a lock) took effect."""
+        lv = self._unit_of.get(obj)
+        if lv is not None:
+            self.dirty_lvs.add(lv)
+            return
+        kind = type(obj).__name__
+        if kind in IRRELEVANT:
+            return
+        if kind == "spinlock_t" or kind == "rw_semaphore" or kind == "mutex":
+            # an mm_list lock: its list, skipped while locked, is still dirty; any other
+            # lock: an ownership window it closes says so itself (Ownership.changed)
+            return
+        elif kind == "atomic_t" and obj not in self._css:
+            return                      # only a memcg's css refcount decides "alive"
+        self.all_dirty = True           # anything else: the whole state, conservatively
+
+    def touch_all(self) -> None:
+        self.all_dirty = True
+
+    def touch_lruvec(self, lv: Any) -> None:
+        if lv is None:
+            self.all_dirty = True
+        else:
+            self.dirty_lvs.add(lv)
+
+    def _refresh(self, memcgs: tuple) -> None:
+        self._memcgs = memcgs
+        self._nmemcgs = len(self.world.memcgs) if self.world.memcg_enabled else 0
+        self._unit_of = {}
+        css = []
+        for lv in self.world.lruvecs():
+            st = lv.mm_state
+            for obj in (st, lv.lrugen, st.filters, *st.stats):
+                self._unit_of[obj] = lv
+        for memcg in self.world.memcgs if self.world.memcg_enabled else ():
+            css.append(memcg.css_refcnt)
+        self._place = {}
+        for memcg, mm_list in self.world.mm_lists():
+            for lv in self.history.lruvecs_of(memcg):
+                self._place[lv] = (len(self._place), memcg, mm_list)
+        self._css = frozenset(css)
+
+    # --- checking ------------------------------------------------------------------------------------
     def check(self) -> bool:
-        """Check every list whose lock is free. Returns True when every list could be checked."""
+        """Check what changed on the lists whose lock is free. Returns True when nothing is
+        left to check (every changed unit could be checked)."""
         w = self.world
-        all_free = True
-        where: dict[Any, Any] = {}
-        for memcg, mm_list in w.mm_lists():
+        if not self.all_dirty and not self.dirty_lists and (
+                not self._memcg_enabled or len(w.memcgs) == self._nmemcgs):
+            if not self.dirty_lvs:
+                return True             # nothing changed (a new memcg is a change)
+            return self._check_lruvecs()
+        lists = list(w.mm_lists())
+        memcgs = tuple(m for m, _ in lists)
+        if memcgs != self._memcgs:
+            self._refresh(memcgs)
+            self.all_dirty = True
+        if self.all_dirty:
+            self.all_dirty = False
+            self.dirty_lists = set(memcgs)
+        elif not self.dirty_lists and not self.dirty_lvs:
+            return True
+        dirty_lists, dirty_lvs = self.dirty_lists, self.dirty_lvs
+        self.dirty_lists, self.dirty_lvs = set(), set()
+        where: dict[Any, Any] | None = {} if dirty_lists else None
+        for memcg, mm_list in lists:
+            list_dirty = memcg in dirty_lists or memcg not in self.nodes
+            lvs = self.history.lruvecs_of(memcg)
             if mm_list.lock.owner is not None:
-                all_free = False
+                if list_dirty:
+                    self.dirty_lists.add(memcg)
+                else:
+                    self.dirty_lvs.update(lv for lv in lvs if lv in dirty_lvs)
                 continue
-            nodes = self.check_fifo(mm_list)
-            expect = memcg if w.config.CONFIG_MEMCG else None
-            for node in nodes:
-                mm = node.container
-                if not isinstance(mm, mm_struct):
+            if list_dirty:
+                self.check_list(memcg, mm_list, where)
+            elif where is not None:
+                self._membership(memcg, mm_list, self.nodes[memcg], where, recheck=False)
+            members = self.members[memcg]
+            for lv in lvs:
+                if list_dirty or lv in dirty_lvs:
+                    self.check_lruvec(lv, mm_list, members)
+        return not self.dirty_lists and not self.dirty_lvs
+
+    def _check_lruvecs(self) -> bool:
+        """Only lruvecs changed: check those of free lists, in the full pass's order."""
+        dirty, self.dirty_lvs = self.dirty_lvs, set()
+        place = self._place
+        todo = [lv for lv in dirty if lv in place]      # others: on no list any more
+        if len(todo) > 1:
+            todo.sort(key=lambda lv: place[lv][0])
+        for lv in todo:
+            _, memcg, mm_list = place[lv]
+            members = self.members.get(memcg)
+            if mm_list.lock.owner is not None or members is None:
+                self.dirty_lvs.add(lv)
+                if members is None:
+                    self.dirty_lists.add(memcg)
+                continue
+            self.check_lruvec(lv, mm_list, members)
+        return not self.dirty_lvs
+
+    def full_check(self) -> bool:
+        """The full pass: every list whose lock is free, and its lruvecs, whatever changed."""
+        self.all_dirty = True
+        return self.check()
+
+    def check_list(self, memcg: Any, mm_list: Any, where: dict) -> None:
+        nodes = self.check_fifo(mm_list)
+        self._membership(memcg, mm_list, nodes, where, recheck=True)
+        if self.ownership is not None:
+            self.ownership.check_list(memcg, mm_list, [n.container for n in nodes
+                                                       if isinstance(n.container, mm_struct)])
+        self.nodes[memcg] = nodes
+        members = set(nodes)
+        members.add(mm_list.fifo)
+        self.members[memcg] = members
+
+    def _membership(self, memcg: Any, mm_list: Any, nodes: list, where: dict,
+                    recheck: bool) -> None:
+        """Each mm on one list at most (``where``: the lists checked before this one), and on
+        the list of its ``mm->lru_gen.memcg`` (``recheck``: a list unchanged since its last
+        check passed that part then)."""
+        expect = memcg if self.world.config.CONFIG_MEMCG else None
+        for node in nodes:
+            mm = node.container
+            if not isinstance(mm, mm_struct):
+                if recheck:
                     self._bad("fifo", f"{label(node)} on {label(mm_list)} is not an mm's node")
-                    continue
-                if mm in where:
-                    self._bad("mm_list_membership",
-                              f"{label(mm)} is on two lists: {label(where[mm])} and "
-                              f"{label(mm_list)}")
-                where[mm] = mm_list
+                continue
+            if mm in where:
+                self._bad("mm_list_membership",
+                          f"{label(mm)} is on two lists: {label(where[mm])} and "
+                          f"{label(mm_list)}")
+            where[mm] = mm_list
+            if recheck:
                 got = mm.lru_gen.__dict__["_memcg"]
                 if got is not expect:
                     self._bad("mm_list_membership",
                               f"{label(mm)} is on {label(mm_list)} but mm->lru_gen.memcg is "
                               f"{label(got)}")
-            if self.ownership is not None:
-                self.ownership.check_list(memcg, mm_list, [n.container for n in nodes
-                                                           if isinstance(n.container, mm_struct)])
-            members = set(nodes)
-            members.add(mm_list.fifo)
-            for lv in self.history.lruvecs_of(memcg):
-                self.check_lruvec(lv, mm_list, members)
-        return all_free
 
     def _bad(self, check: str, msg: str, condition: str | None = None,
              lruvec: Any = None) -> None:
@@ -90,15 +230,16 @@ class Structural:
 
     def check_lruvec(self, lv: Any, mm_list: Any, members: set) -> None:
         st = lv.mm_state
+        d = st.__dict__                         # raw reads (``_raw``), inlined: every step
         for cursor in ("head", "tail"):
-            node = _raw(st, cursor)
+            node = d["_" + cursor]
             if node not in members:
                 what = ("an unlinked node" if node is not None and node.__dict__["_next"] is node
                         else "not on the list")
                 self._bad("cursor", f"{label(lv)}.mm_state.{cursor} points to {label(node)}: "
                           f"{what} of {label(mm_list)}", f"{cursor} on the list")
-        seq = _raw(st, "seq")
-        max_seq = _raw(lv.lrugen, "max_seq")
+        seq = d["_seq"]
+        max_seq = lv.lrugen.__dict__["_max_seq"]
         last = self.last_seq.get(lv)
         if last is not None and seq < last:
             self._bad("seq", f"{label(lv)}.mm_state.seq went back from {last} to {seq}",
@@ -107,7 +248,7 @@ class Structural:
         if not (max_seq - 1 <= seq <= max_seq):
             self._bad("seq", f"{label(lv)}: mm_state.seq={seq} with max_seq={max_seq}: not "
                       f"max_seq - 1 <= seq <= max_seq", "max_seq - 1 <= seq <= max_seq", lv)
-        nr = _raw(st, "nr_walkers")
+        nr = d["_nr_walkers"]
         holders = self.history.nholders.get(lv, 0)
         if nr != holders or nr < 0:
             self._bad("nr_walkers", f"{label(lv)}.mm_state.nr_walkers={nr} but {holders} "

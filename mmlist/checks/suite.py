@@ -88,7 +88,13 @@ class CheckSuite:
         for x in self._extra:
             for name, h in x.handlers().items():
                 self._extra_handlers[name] = self._extra_handlers.get(name, ()) + (h,)
-        self._dirty = True
+        #: the structural checks' record of what changed (None: structural checks off)
+        self._touch = self._structural.touch if self._structural is not None else None
+        if self._structural is not None:
+            # what the history and ownership track and the structural checks compare with
+            self._history.changed = self._structural.touch_lruvec
+            if self._ownership is not None:
+                self._ownership.changed = self._structural.touch_all
         self._lock_owner: dict = {}
         self.started: set = set()
         self.ended: set = set()
@@ -162,7 +168,8 @@ class CheckSuite:
             bloom.op_done(ctx)
         if op == _READ or op == _WRITE:
             if op == _WRITE:
-                self._dirty = True
+                if self._touch is not None:
+                    self._touch(obj)
                 if arg == "ptes" and self._walks is not None and self._walks.open:
                     self._walks.on_ptes_write(ctx, obj)
             elif arg == "oom_victim" and self._skips is not None:
@@ -177,7 +184,8 @@ class CheckSuite:
             ld.flush_sleep(ctx)
         if op == _READ_ONCE or op == _WRITE_ONCE or op == _BIT_READ or op == _BIT_WRITE:
             if op != _READ_ONCE and op != _BIT_READ:
-                self._dirty = True
+                if self._touch is not None:
+                    self._touch(obj)
                 if (op == _BIT_WRITE and self._usage is not None
                         and type(obj) is _cpumask_t):
                     self._usage.on_cpumask(ctx, obj)     # mm_cpumask: usage_hint_*
@@ -204,6 +212,8 @@ class CheckSuite:
                 h(ctx, arg)
             return
         if op == _ATOMIC:
+            if self._touch is not None:
+                self._touch(obj)
             if arg == "dec_and_test":
                 if ld is not None:
                     ld.on_dec_and_test(ctx, obj)
@@ -227,7 +237,8 @@ class CheckSuite:
                 self._races.acquire(ctx, obj)
             return
         if op == _UNLOCK:
-            self._dirty = True
+            if self._touch is not None:
+                self._touch(obj)
             if ld is not None:
                 ld.on_unlock(ctx, obj)
             if self._ownership is not None and self._ownership.open:
@@ -255,7 +266,8 @@ class CheckSuite:
             self.ended.add(ctx)
             if arg == "error":
                 self.dead.add(ctx)          # a crash of the model (model_error): not judged
-            self._dirty = True
+            if self._touch is not None:
+                self._structural.touch_all()
             if ld is not None and ctx not in self.dead:
                 ld.on_thread_end(ctx)       # an oopsed thread keeps its locks: not a new bug
             return
@@ -269,10 +281,10 @@ class CheckSuite:
 
     # --- engine entry points ---------------------------------------------------------------------
     def at_step(self) -> None:
-        """Structural checks on every mm_list whose lock is free (cheap when nothing changed)."""
-        if self._structural is None or not self._dirty:
-            return
-        self._dirty = not self._structural.check()
+        """Structural checks on the mm_lists whose lock is free, on what changed since the
+        last step (``Structural.check``: nothing, when nothing changed)."""
+        if self._structural is not None:
+            self._structural.check()
 
     def at_end(self, finished: bool) -> None:
         """End of the execution; ``finished=False`` (cut off) skips the completeness checks."""
@@ -280,8 +292,7 @@ class CheckSuite:
             for ctx in list(self._lockdep.pending_sleep):
                 self._lockdep.flush_sleep(ctx)
         if self._structural is not None:
-            self._dirty = True
-            self.at_step()
+            self._structural.full_check()
         if self._history_on:
             self._history.at_end(finished, self.dead, self.ended)
         for x in self._extra:

@@ -26,13 +26,17 @@ import sys
 import threading
 import time
 import traceback
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .. import runtime as rt
 from ..violation import Violation
-from .decisions import Decision, Footprint, access_of, fmt_arg, label_of
+from .decisions import Footprint, access_of, fmt_arg, label_of
+from .execution import Event, Execution, _model_error, _model_function, state_digest
+from .workers import WorkerPool, _Worker
 
+__all__ = ["Controller", "Event", "Execution", "WorkerPool", "WATCHDOG", "state_digest"]
+
+_tls, _setup_ctx, _ctx_of = rt._tls, rt._setup_ctx, getattr
 _SCHED = rt.SCHEDULING
 _LOCK, _WAIT_SCHEDULE, _WAKE, _CHOOSE, _REPORT = rt.LOCK, rt.WAIT_SCHEDULE, rt.WAKE, rt.CHOOSE, \
     rt.REPORT
@@ -54,79 +58,8 @@ FAIR_LIMIT = 64                             # fair mode: longest a runnable thre
 WATCHDOG = 5.0
 
 
-def _quiet_aborts(args: Any, _previous: Callable[[Any], None] = threading.excepthook) -> None:
-    """``ExecutionAborted`` ends a thread the scheduler does not own (a thread model code
-    started itself: ``foreign_thread``) on purpose: no traceback for it."""
-    if args.exc_type is not None and issubclass(args.exc_type, rt.ExecutionAborted):
-        return
-    _previous(args)
-
-
-threading.excepthook = _quiet_aborts
-
-
 # ---------------------------------------------------------------------------------------------
-# The worker pool.
-# ---------------------------------------------------------------------------------------------
-class _Worker:
-    """One reusable OS thread. ``go`` is a binary semaphore: locked whenever the worker may not
-    run; released exactly once per wake-up (start of a job, or resumption after parking)."""
-
-    def __init__(self, index: int):
-        self.go = _thread.allocate_lock()
-        self.go.acquire()
-        self.job: Callable[[], None] | None = None
-        self.thread = threading.Thread(target=self._loop, name=f"mmlist-sched-{index}",
-                                       daemon=True)
-        self.thread.start()
-
-    def _loop(self) -> None:
-        while True:
-            self.go.acquire()
-            job, self.job = self.job, None
-            if job is None:
-                return
-            try:
-                job()
-            except BaseException:       # never lose a worker: the controller reports errors
-                traceback.print_exc()
-
-
-class WorkerPool:
-    """Worker threads shared by the executions of one exploration. ``shutdown`` ends them all
-    (every worker is idle between executions: the controller unwinds cut-off threads)."""
-
-    def __init__(self) -> None:
-        self.workers: list[_Worker] = []
-
-    def get(self, n: int) -> list[_Worker]:
-        while len(self.workers) < n:
-            self.workers.append(_Worker(len(self.workers)))
-        return self.workers[:n]
-
-    def forget(self, worker: _Worker) -> None:
-        """Never hand ``worker`` out again: its thread is stuck in code the scheduler cannot
-        interrupt (a daemon thread, left to finish or to wait forever)."""
-        if worker in self.workers:
-            self.workers.remove(worker)
-
-    def shutdown(self) -> None:
-        for w in self.workers:
-            w.job = None
-            w.go.release()
-        for w in self.workers:
-            w.thread.join(timeout=10)
-        self.workers = []
-
-    def __enter__(self) -> "WorkerPool":
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.shutdown()
-
-
-# ---------------------------------------------------------------------------------------------
-# Per-thread state and the result of one execution.
+# Per-thread state.
 # ---------------------------------------------------------------------------------------------
 class _Thread:
     __slots__ = ("tid", "name", "spec", "ctx", "worker", "pending", "finished", "outcome",
@@ -144,59 +77,6 @@ class _Thread:
         self.ident: int | None = None
         self.passed_over = 0
         self.abandoned = False          # stuck: the watchdog gave up on it
-
-
-@dataclass
-class Event:
-    """One recorded hook op (``record >= 1``); ``function`` and ``state_before`` at level 2."""
-
-    seq: int
-    tid: int
-    thread: str
-    op: str
-    obj: str
-    arg: str
-    function: str = ""
-    state_before: str = ""
-    kind: str = ""                  # the object's type name (spinlock_t, mutex, bitmap...)
-    step: int = 0                   # decisions taken so far (the step this event belongs to)
-
-
-@dataclass
-class Execution:
-    """What one controlled execution did.
-
-    ``status``: ``finished`` (every thread ended), ``violation`` (cut at the first violation),
-    ``deadlock``, ``liveness``, ``step_budget`` (cut off: inconclusive), ``pruned`` (the
-    strategy gave up: a branch the reduction prunes, or a DFS prefix that did not replay),
-    ``diverged`` (a replay left its file).
-
-    ``outcome`` (only when ``Controller.run(..., outcome=True)``, never for a pruned run): a
-    hashable digest of what the execution came to, ``(state, checks)``: ``state`` is a sha256
-    of the whole final World (every object reachable from it, by label, see ``state_digest``),
-    the execution's status and each thread's outcome; ``checks`` the frozenset of
-    ``(check, function, condition)`` of its violations.
-    """
-
-    status: str
-    decisions: list[Decision]
-    violations: list[Violation]
-    steps: int
-    preemptions: int
-    threads: list[str]
-    outcomes: dict[str, str]
-    trail_hash: int
-    events: list[Event] | None = None
-    final_state: str = ""
-    interrupted: bool = False
-    #: races the race check's allowlist judged intended (``CheckSuite.benign``): shown, counted
-    benign: list = field(default_factory=list)
-    divergence: str | None = None
-    outcome: Any = None
-
-    @property
-    def failed(self) -> bool:
-        return bool(self.violations)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -246,6 +126,7 @@ class Controller(rt.Engine):
         self.source = source
         self.suite = suite
         self.on_event = suite.on_event
+        self.at_step = suite.at_step
         self.structural = structural
         self.fair = fair
         self.step_budget = step_budget
@@ -314,7 +195,7 @@ class Controller(rt.Engine):
                           frozenset((v.check, v.function, v.condition) for v in violations))
             finally:
                 self._snapshotting = False
-        ex = Execution(status=status, decisions=[self._decision(d) for d in self.decisions],
+        ex = Execution(status=status, raw_decisions=self.decisions,
                        violations=violations, steps=self.steps, preemptions=self.preemptions,
                        threads=[t.name for t in self.threads], outcomes=outcomes,
                        trail_hash=hash(tuple(self.trail)), events=self.events,
@@ -326,14 +207,6 @@ class Controller(rt.Engine):
         self.threads = []
         self.world = None
         return ex
-
-    def _decision(self, d: tuple) -> Decision:
-        if d[0] == "t":
-            _, tid, op, label, preempt = d
-            return Decision("thread", self.threads[tid].name, rt.OP_NAMES[op], label,
-                            preempt=preempt)
-        _, tid, value, n = d
-        return Decision("choose", self.threads[tid].name, value=value, n=n)
 
     def _await_end(self) -> None:
         """Wait until the execution ends. With a watchdog, a model thread that does not reach
@@ -444,7 +317,7 @@ class Controller(rt.Engine):
             raise rt.ExecutionAborted()
         if self._snapshotting:
             return None
-        ctx = rt.current_ctx()
+        ctx = _ctx_of(_tls, "ctx", _setup_ctx)        # rt.current_ctx(), inlined: every op
         t = ctx.engine_data
         if t is None or t.abandoned:
             self._foreign(ctx, op)
@@ -525,14 +398,6 @@ class Controller(rt.Engine):
         return value
 
     # --- deciding -------------------------------------------------------------------------------
-    def _runnable(self, t: _Thread) -> bool:
-        op, obj, _ = t.pending
-        if op == _LOCK:
-            return obj.owner is None
-        if op == _WAIT_SCHEDULE:
-            return t.ctx not in obj.waiters
-        return True
-
     def _violated(self) -> bool:
         """Has a violation to stop at appeared (any, or one matching ``stop_on_violation``
         when it is a ``(check, function)`` pair)?"""
@@ -551,14 +416,24 @@ class Controller(rt.Engine):
         """Called by the thread that reached a scheduling point (or ended), or by the main
         thread to start the execution. Returns when ``cur`` may run on."""
         if self.structural:
-            self.suite.at_step()
+            self.at_step()
         if self.stop_on_violation and self._violated():
             return self._end(cur, "violation")
-        runnable = [t.tid for t in self.threads if not t.finished and self._runnable(t)]
+        runnable = []
+        unfinished = False
+        for t in self.threads:                  # runnable: see the module doc
+            if t.finished:
+                continue
+            unfinished = True
+            op, obj, _ = t.pending
+            if op == _LOCK:
+                if obj.owner is not None:
+                    continue
+            elif op == _WAIT_SCHEDULE and t.ctx in obj.waiters:
+                continue
+            runnable.append(t.tid)
         if not runnable:
-            if all(t.finished for t in self.threads):
-                return self._end(cur, "finished")
-            return self._end(cur, self._no_progress())
+            return self._end(cur, self._no_progress() if unfinished else "finished")
         if self.steps >= self.step_budget:
             if self.fair:
                 self.engine_violations.append(Violation(
@@ -581,8 +456,9 @@ class Controller(rt.Engine):
         preempt = prev is not None and prev != choice and prev in runnable
         nxt = self.threads[choice]
         op, obj, _ = nxt.pending
-        self.decisions.append(("t", choice, op, label_of(obj) if op != rt.THREAD_START
-                               else "start", preempt))
+        # the object, not its label: labels are fixed at construction, so naming it when
+        # the execution's decisions are read (Execution.decisions) gives the same Decision
+        self.decisions.append(("t", choice, op, obj, preempt))
         self.trail.append(choice)
         self.steps += 1
         if preempt:
@@ -693,120 +569,3 @@ class Controller(rt.Engine):
             return f"<state unreadable: {type(e).__name__}: {e}>"
         finally:
             self._snapshotting = False
-
-
-def _model_function(frame: Any) -> str:
-    """The innermost frame whose module is under ``mmlist.model``: the kernel function."""
-    f = frame
-    while f is not None:
-        mod = f.f_globals.get("__name__", "")
-        if mod.startswith("mmlist.model"):
-            return f.f_code.co_name
-        f = f.f_back
-    f = frame
-    while f is not None:                # a thread body (mmlist.programs) as a fallback
-        if f.f_globals.get("__name__", "") == "mmlist.programs":
-            return f.f_code.co_name
-        f = f.f_back
-    return ""
-
-
-def _model_error(thread: str, text: str) -> Violation:
-    last = text.strip().splitlines()[-1] if text.strip() else text
-    return Violation(check="model_error", severity="bug", thread=thread,
-                     message=f"the model crashed in {thread}: {last}", condition=last,
-                     details={"traceback": text})
-
-
-# ---------------------------------------------------------------------------------------------
-# The final state of an execution, as one digest.
-# ---------------------------------------------------------------------------------------------
-_LOCK_TYPES = (type(_thread.allocate_lock()), type(threading.RLock()), threading.Condition,
-               threading.Thread, threading.Event, threading.Semaphore)
-#: engine and harness attachments that are not model state
-_SKIP_FIELDS = frozenset({"engine_data", "_real", "_cond", "_prev"})
-
-
-def state_digest(world: Any, extra: Any = None) -> str:
-    """A sha256 of every object reachable from ``world`` (and ``extra``), canonically.
-
-    Objects are visited breadth-first from the World, fields in name order; an object is named
-    by its ``label`` (or ``name``; a repeated label gets ``~k`` in visiting order), and each
-    reference to it is that name, so aliasing is part of the state. Sets are visited in the
-    order of their elements' labels; numpy arrays by their dtype, shape and bytes; functions
-    by qualified name; engine attachments (real locks, ``engine_data``) are left out. Nothing
-    here goes through the hook: reading the state never changes an execution.
-    """
-    import hashlib
-    from collections import deque
-    names: dict[int, str] = {}
-    used: dict[str, int] = {}
-    todo: deque = deque()
-    keep: list = []                         # keeps visited temporaries alive (stable ids)
-
-    def ref(obj: Any) -> str:
-        i = id(obj)
-        n = names.get(i)
-        if n is None:
-            d = getattr(obj, "__dict__", None)
-            label = d.get("label") if d is not None else getattr(obj, "label", None)
-            if not isinstance(label, str) and d is not None and isinstance(d.get("name"), str):
-                label = d["name"]
-            base = label if isinstance(label, str) else type(obj).__name__
-            k = used.get(base, 0)
-            used[base] = k + 1
-            n = base if k == 0 else f"{base}~{k}"
-            names[i] = n
-            todo.append(obj)
-            keep.append(obj)
-        return "@" + n
-
-    def order(x: Any) -> tuple:
-        if x is None or isinstance(x, (bool, int, float, str)):
-            return (0, type(x).__name__, repr(x))
-        d = getattr(x, "__dict__", None)
-        label = d.get("label") if d is not None else getattr(x, "label", None)
-        return (1, type(x).__name__, str(label))
-
-    def enc(x: Any) -> str:
-        if x is None or isinstance(x, (bool, int, float, str, bytes)):
-            return repr(x)
-        if isinstance(x, tuple):
-            return "(" + ",".join(enc(v) for v in x) + ")"
-        if isinstance(x, list):
-            return "[" + ",".join(enc(v) for v in x) + "]"
-        if isinstance(x, dict):
-            return "{" + ",".join(f"{enc(k)}:{enc(v)}" for k, v in
-                                  sorted(x.items(), key=lambda kv: order(kv[0]))) + "}"
-        if isinstance(x, (set, frozenset)):
-            return "set{" + ",".join(enc(v) for v in sorted(x, key=order)) + "}"
-        if isinstance(x, _LOCK_TYPES):
-            return "-"
-        if hasattr(x, "dtype") and hasattr(x, "tobytes"):          # numpy arrays
-            return (f"nd({x.dtype},{getattr(x, 'shape', '')},"
-                    f"{hashlib.sha1(x.tobytes()).hexdigest()})")
-        if isinstance(x, type) or callable(x) and not hasattr(x, "__dict__") \
-                or type(x).__name__ in ("function", "method", "builtin_function_or_method",
-                                        "module", "partial"):
-            owner = getattr(x, "__self__", None)
-            qual = getattr(x, "__qualname__", type(x).__name__)
-            return f"fn:{qual}" + (ref(owner) if owner is not None
-                                   and hasattr(owner, "__dict__") else "")
-        return ref(x)
-
-    lines = [enc(extra)] if extra is not None else []
-    ref(world)
-    while todo:
-        obj = todo.popleft()
-        fields: dict[str, Any] = {}
-        d = getattr(obj, "__dict__", None)
-        if d is not None:
-            fields.update(d)
-        for cls in type(obj).__mro__:
-            for slot in getattr(cls, "__slots__", ()):
-                if slot not in fields and hasattr(obj, slot):
-                    fields[slot] = getattr(obj, slot)
-        body = ",".join(f"{k}:{enc(v)}" for k, v in sorted(fields.items())
-                        if k not in _SKIP_FIELDS and not k.startswith("__"))
-        lines.append(f"{names[id(obj)]}:{type(obj).__name__}{{{body}}}")
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()

@@ -27,7 +27,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from ..scenarios import Scenario, get as get_scenario
+from ..scenarios import Scenario, get as get_scenario, scenario_without
 from ..violation import Violation
 from .controller import WATCHDOG, Controller, Execution, WorkerPool
 from .decisions import Decision, count_preemptions
@@ -209,16 +209,6 @@ class ReplayResult:
 # ---------------------------------------------------------------------------------------------
 def resolve(scenario: Scenario | str) -> Scenario:
     return get_scenario(scenario) if isinstance(scenario, str) else scenario
-
-
-def scenario_without(scenario: Scenario, dropped: list[str] | tuple = ()) -> Scenario:
-    """The scenario minus some threads (by name): what shrinking drops."""
-    if not dropped:
-        return scenario
-    gone = set(dropped)
-    orig = scenario.threads
-    return dataclasses.replace(scenario,
-                               threads=lambda w: [s for s in orig(w) if s.name not in gone])
 
 
 class Session:

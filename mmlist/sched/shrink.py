@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
+from ..scenarios import scenario_without
 from ..violation import Violation
 from .decisions import Decision
 from .strategies.replay import Replay
@@ -92,7 +93,6 @@ def _candidates(decisions: list[Decision], dropped: list[str],
 def shrink_schedule(session: Any, scenario: Any, decisions: list[Decision],
                     target: tuple[str, str | None], cfg: Any, dropped: list[str] | None = None,
                     max_attempts: int = 300) -> ShrinkResult:
-    from .explore import scenario_without
     world, specs = scenario.build()
     lifecycle = [s.name for s in specs if s.kind != "walker"]
     attempts = 0
