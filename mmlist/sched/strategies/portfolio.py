@@ -13,11 +13,17 @@ from . import Strategy
 class Portfolio(Strategy):
     name = "portfolio"
 
-    def __init__(self, members: list[Strategy]):
+    def __init__(self, members: list[Strategy], turns: list[int] | None = None):
+        """``turns``: the rotation, as indices into ``members`` (a member may take several
+        turns of it); by default each member once, in order."""
         self.members = list(members)
+        self.cycle = [self.members[i] for i in (turns if turns is not None
+                                                 else range(len(self.members)))]
+        if not self.cycle or set(map(id, self.cycle)) != set(map(id, self.members)):
+            raise ValueError("a portfolio's turns must give every member at least one turn")
         self.active = list(members)
         self.turn = -1
-        self.cur: Strategy = members[0]
+        self.cur: Strategy = self.cycle[0]
         self._again = False
         self.exhaustive = any(m.exhaustive for m in members)
 
@@ -48,16 +54,16 @@ class Portfolio(Strategy):
             if self.cur.new_execution():
                 return True
             self.active.remove(self.cur)
-            self.turn -= 1
         self._again = False
-        while self.active:
-            self.turn = (self.turn + 1) % len(self.active)
-            m = self.active[self.turn]
+        for _ in range(len(self.cycle)):        # every position once: each active member
+            self.turn = (self.turn + 1) % len(self.cycle)
+            m = self.cycle[self.turn]
+            if m not in self.active:
+                continue
             if m.new_execution():
                 self.cur = m
                 return True
             self.active.remove(m)
-            self.turn -= 1
         return False
 
     def pick(self, runnable: list[int], state: Any) -> int | None:
@@ -74,4 +80,7 @@ class Portfolio(Strategy):
         return next((m for m in self.members if m.name == name), None)
 
     def describe(self) -> str:
-        return "portfolio[" + ", ".join(m.describe() for m in self.members) + "]"
+        shares = {id(m): sum(1 for c in self.cycle if c is m) for m in self.members}
+        return "portfolio[" + ", ".join(
+            m.describe() + (f" x{shares[id(m)]}" if shares[id(m)] > 1 else "")
+            for m in self.members) + "]"
