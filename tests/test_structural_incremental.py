@@ -128,13 +128,13 @@ def test_the_comparison_can_fail(compared: type, monkeypatch: pytest.MonkeyPatch
     events) is caught."""
     real_touch = Structural.touch
 
-    def forgetful(self: Structural, obj: Any) -> None:
+    def forgetful(self: Structural, obj: Any, field: Any = None) -> None:
         if obj not in self._unit_of:
-            real_touch(self, obj)
+            real_touch(self, obj, field)
 
     monkeypatch.setattr(Structural, "touch", forgetful)
     monkeypatch.setattr(Structural, "touch_all", lambda self: None)
-    monkeypatch.setattr(Structural, "touch_lruvec", lambda self, lv: None)
+    monkeypatch.setattr(Structural, "touch_lruvec", lambda self, lv, what=None: None)
     # the mutants that break a cursor, seq or nr_walkers: the full pass sees it at once, the
     # forgetful incremental check later or never
     for m in list_mutants():

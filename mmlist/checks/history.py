@@ -17,7 +17,7 @@ from .report import label
 ZERO = (0,) * NR_MM_STATS
 
 
-def _nobody(lv: Any) -> None:
+def _nobody(lv: Any, what: str | None = None) -> None:
     pass
 
 
@@ -72,9 +72,10 @@ def _add_path(limit: int = 40) -> str:
 class History:
     def __init__(self, suite: Any, world: Any):
         self.suite = suite
-        #: told of each lruvec whose state the structural checks read changes here (holders,
-        #: filters known allocated, expected stats): ``Structural.touch_lruvec``
-        self.changed: Callable[[Any], None] = _nobody
+        #: told of each lruvec whose state the structural checks read changes here, and what:
+        #: "nr_walkers" (holders), "filters" (known allocated), "stats" (expected), None (all):
+        #: ``Structural.touch_lruvec``
+        self.changed: Callable[..., None] = _nobody
         self.world = world
         self.holding: dict[Any, tuple] = {}         # walk -> (lruvec, mm, ctx)
         self.nholders: dict[Any, int] = {}          # lruvec -> walks holding one of its mms
@@ -312,11 +313,11 @@ class History:
         if held is not None:
             del self.holding[walk]
             self.nholders[held[0]] = self.nholders.get(held[0], 0) - 1
-            self.changed(held[0])
+            self.changed(held[0], "nr_walkers")
         if mm is not None:
             self.holding[walk] = (lv, mm, ctx)
             self.nholders[lv] = self.nholders.get(lv, 0) + 1
-            self.changed(lv)
+            self.changed(lv, "nr_walkers")
         self.ctx_walk[ctx] = walk
         self.walk_owner[walk] = ctx
         # -- nr_walkers ----------------------------------------------------------------------
@@ -337,7 +338,7 @@ class History:
             if (lv, s + 1) not in self.alloc_failed:
                 # the first walker of this iteration allocated or cleared filters[gen(s + 1)]
                 self.filter_allocated[lv].add((s + 1) % NR_BLOOM_FILTERS)
-                self.changed(lv)
+                self.changed(lv, "filters")
             new = self.new_mms[lv]
             if mm in new:
                 new.discard(mm)
@@ -428,13 +429,13 @@ class History:
         exp = self.stats_expected[lv][f["hist"]]
         for i, v in enumerate(f["stats"]):
             exp[i] += v
-        self.changed(lv)
+        self.changed(lv, "stats")
         self.pending_flush.setdefault(ctx, []).append(tuple(f["stats"]))
 
     def t_stats_reset(self, ctx: Any, f: dict) -> None:
         lv = self._lv(f["lruvec"])
         self.stats_expected[lv][f["hist"]] = [0] * NR_MM_STATS
-        self.changed(lv)
+        self.changed(lv, "stats")
 
     def t_mm_stats(self, ctx: Any, f: dict) -> None:
         self.pending_stats[f["walk"]] = tuple(f["stats"])
@@ -484,7 +485,7 @@ class History:
                         severity="info")
         elif lv.mm_state.filters.raw[gen] is not None:
             self.filter_allocated[lv].add(gen)
-            self.changed(lv)
+            self.changed(lv, "filters")
 
     def t_filter_set(self, ctx: Any, f: dict) -> None:
         walk = self.ctx_walk.get(ctx)

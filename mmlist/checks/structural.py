@@ -18,8 +18,15 @@ def _raw(obj: Any, name: str) -> Any:
 #: bitmaps, wait queues, walks (``Structural.touch`` ignores them).
 IRRELEVANT = frozenset({"PageTables", "bitmap", "cpumask_t", "nodemask_t", "wait_queue_head",
                         "lru_gen_mm_walk", "page_counts"})
-#: Types whose writes belong to one lruvec (``Structural._unit_of`` maps each object).
-PER_LRUVEC = frozenset({"lru_gen_mm_state", "lru_gen_struct", "tracked_array"})
+#: What of a lruvec a check looks at (``Structural.check_lruvec``), as bits: a write marks
+#: only the aspects that read the field it wrote.
+CURSORS, SEQ, NR_WALKERS, FILTERS, STATS = 1, 2, 4, 8, 16
+ALL = CURSORS | SEQ | NR_WALKERS | FILTERS | STATS
+#: field of ``lru_gen_mm_state`` / ``lru_gen_struct`` -> the aspects that read it (others: ALL)
+_STATE_FIELD = {"head": CURSORS, "tail": CURSORS, "seq": SEQ, "nr_walkers": NR_WALKERS}
+_LRUGEN_FIELD = {"max_seq": SEQ, "nr_pages": 0}
+#: what the history and ownership say changed (``touch_lruvec``)
+ASPECT = {"nr_walkers": NR_WALKERS, "filters": FILTERS, "stats": STATS, None: ALL}
 
 
 class Structural:
@@ -43,11 +50,12 @@ class Structural:
         # what changed since the last check
         self.all_dirty = True
         self.dirty_lists: set = set()
-        self.dirty_lvs: set = set()
+        self.dirty_lvs: dict[Any, int] = {}     # lruvec -> aspects to check again
         # what the last check of each list found: its nodes (sentinel excluded) and members
         self.nodes: dict[Any, list] = {}
         self.members: dict[Any, set] = {}
-        self._unit_of: dict[Any, Any] = {}      # per-lruvec object -> its lruvec
+        #: per-lruvec object -> (its lruvec, field -> aspects, aspects of any other field)
+        self._unit_of: dict[Any, tuple] = {}
         self._memcgs: tuple = ()                # the lists' memcgs at the last check
         self._nmemcgs = -1                      # len(world.memcgs) then
         self._memcg_enabled = world.memcg_enabled       # fixed by the World's config
@@ -56,11 +64,15 @@ class Structural:
         self._css: frozenset = frozenset()      # their css refcounts (alive or not)
 
     # --- what changed ------------------------------------------------------------------------------
-    def touch(self, obj: Any) -> None:
-        """A write to ``obj`` (or a release of it, when it is a lock) took effect."""
-        lv = self._unit_of.get(obj)
-        if lv is not None:
-            self.dirty_lvs.add(lv)
+    def touch(self, obj: Any, field: Any = None) -> None:
+        """A write to ``obj`` (its ``field``; or a release of it, when it is a lock) took
+        effect."""
+        unit = self._unit_of.get(obj)
+        if unit is not None:
+            lv, fields, other = unit
+            bits = fields.get(field, other)
+            if bits:
+                self.dirty_lvs[lv] = self.dirty_lvs.get(lv, 0) | bits
             return
         kind = type(obj).__name__
         if kind in IRRELEVANT:
@@ -76,11 +88,13 @@ class Structural:
     def touch_all(self) -> None:
         self.all_dirty = True
 
-    def touch_lruvec(self, lv: Any) -> None:
+    def touch_lruvec(self, lv: Any, what: str | None = None) -> None:
+        """The history's record of ``lv`` changed (``what``: ``nr_walkers``, ``filters``,
+        ``stats``; None: all of it); ``lv`` None: anything may have."""
         if lv is None:
             self.all_dirty = True
         else:
-            self.dirty_lvs.add(lv)
+            self.dirty_lvs[lv] = self.dirty_lvs.get(lv, 0) | ASPECT[what]
 
     def _refresh(self, memcgs: tuple) -> None:
         self._memcgs = memcgs
@@ -89,8 +103,11 @@ class Structural:
         css = []
         for lv in self.world.lruvecs():
             st = lv.mm_state
-            for obj in (st, lv.lrugen, st.filters, *st.stats):
-                self._unit_of[obj] = lv
+            self._unit_of[st] = (lv, _STATE_FIELD, ALL)
+            self._unit_of[lv.lrugen] = (lv, _LRUGEN_FIELD, ALL)
+            self._unit_of[st.filters] = (lv, {}, FILTERS)
+            for arr in st.stats:
+                self._unit_of[arr] = (lv, {}, STATS)
         for memcg in self.world.memcgs if self.world.memcg_enabled else ():
             css.append(memcg.css_refcnt)
         self._place = {}
@@ -120,7 +137,7 @@ class Structural:
         elif not self.dirty_lists and not self.dirty_lvs:
             return True
         dirty_lists, dirty_lvs = self.dirty_lists, self.dirty_lvs
-        self.dirty_lists, self.dirty_lvs = set(), set()
+        self.dirty_lists, self.dirty_lvs = set(), {}
         where: dict[Any, Any] | None = {} if dirty_lists else None
         for memcg, mm_list in lists:
             list_dirty = memcg in dirty_lists or memcg not in self.nodes
@@ -129,7 +146,7 @@ class Structural:
                 if list_dirty:
                     self.dirty_lists.add(memcg)
                 else:
-                    self.dirty_lvs.update(lv for lv in lvs if lv in dirty_lvs)
+                    self.dirty_lvs.update((lv, dirty_lvs[lv]) for lv in lvs if lv in dirty_lvs)
                 continue
             if list_dirty:
                 self.check_list(memcg, mm_list, where)
@@ -137,13 +154,15 @@ class Structural:
                 self._membership(memcg, mm_list, self.nodes[memcg], where, recheck=False)
             members = self.members[memcg]
             for lv in lvs:
-                if list_dirty or lv in dirty_lvs:
+                if list_dirty:
                     self.check_lruvec(lv, mm_list, members)
+                elif lv in dirty_lvs:
+                    self.check_lruvec(lv, mm_list, members, dirty_lvs[lv])
         return not self.dirty_lists and not self.dirty_lvs
 
     def _check_lruvecs(self) -> bool:
         """Only lruvecs changed: check those of free lists, in the full pass's order."""
-        dirty, self.dirty_lvs = self.dirty_lvs, set()
+        dirty, self.dirty_lvs = self.dirty_lvs, {}
         place = self._place
         todo = [lv for lv in dirty if lv in place]      # others: on no list any more
         if len(todo) > 1:
@@ -152,11 +171,11 @@ class Structural:
             _, memcg, mm_list = place[lv]
             members = self.members.get(memcg)
             if mm_list.lock.owner is not None or members is None:
-                self.dirty_lvs.add(lv)
+                self.dirty_lvs[lv] = dirty[lv]
                 if members is None:
                     self.dirty_lists.add(memcg)
                 continue
-            self.check_lruvec(lv, mm_list, members)
+            self.check_lruvec(lv, mm_list, members, dirty[lv])
         return not self.dirty_lvs
 
     def full_check(self) -> bool:
@@ -228,37 +247,42 @@ class Structural:
         self._bad("fifo", f"{label(mm_list)}: more than {self.limit} nodes", "finite")
         return nodes
 
-    def check_lruvec(self, lv: Any, mm_list: Any, members: set) -> None:
+    def check_lruvec(self, lv: Any, mm_list: Any, members: set, aspects: int = ALL) -> None:
+        """The invariants of one lruvec: those of ``aspects`` (what changed)."""
         st = lv.mm_state
         d = st.__dict__                         # raw reads (``_raw``), inlined: every step
-        for cursor in ("head", "tail"):
+        for cursor in ("head", "tail") if aspects & CURSORS else ():
             node = d["_" + cursor]
             if node not in members:
                 what = ("an unlinked node" if node is not None and node.__dict__["_next"] is node
                         else "not on the list")
                 self._bad("cursor", f"{label(lv)}.mm_state.{cursor} points to {label(node)}: "
                           f"{what} of {label(mm_list)}", f"{cursor} on the list")
-        seq = d["_seq"]
-        max_seq = lv.lrugen.__dict__["_max_seq"]
-        last = self.last_seq.get(lv)
-        if last is not None and seq < last:
-            self._bad("seq", f"{label(lv)}.mm_state.seq went back from {last} to {seq}",
-                      "seq never decreases", lv)
-        self.last_seq[lv] = seq
-        if not (max_seq - 1 <= seq <= max_seq):
-            self._bad("seq", f"{label(lv)}: mm_state.seq={seq} with max_seq={max_seq}: not "
-                      f"max_seq - 1 <= seq <= max_seq", "max_seq - 1 <= seq <= max_seq", lv)
-        nr = d["_nr_walkers"]
-        holders = self.history.nholders.get(lv, 0)
-        if nr != holders or nr < 0:
-            self._bad("nr_walkers", f"{label(lv)}.mm_state.nr_walkers={nr} but {holders} "
-                      f"walker(s) hold an mm of it", "nr_walkers == holders")
+        if aspects & SEQ:
+            seq = d["_seq"]
+            max_seq = lv.lrugen.__dict__["_max_seq"]
+            last = self.last_seq.get(lv)
+            if last is not None and seq < last:
+                self._bad("seq", f"{label(lv)}.mm_state.seq went back from {last} to {seq}",
+                          "seq never decreases", lv)
+            self.last_seq[lv] = seq
+            if not (max_seq - 1 <= seq <= max_seq):
+                self._bad("seq", f"{label(lv)}: mm_state.seq={seq} with max_seq={max_seq}: "
+                          f"not max_seq - 1 <= seq <= max_seq", "max_seq - 1 <= seq <= max_seq",
+                          lv)
+        if aspects & NR_WALKERS:
+            nr = d["_nr_walkers"]
+            holders = self.history.nholders.get(lv, 0)
+            if nr != holders or nr < 0:
+                self._bad("nr_walkers", f"{label(lv)}.mm_state.nr_walkers={nr} but {holders} "
+                          f"walker(s) hold an mm of it", "nr_walkers == holders")
         memcg = lv.memcg
-        alive = memcg is None or (not memcg.freed and memcg.css_refcnt.counter > 0)
-        if alive:
-            for gen in self.history.filter_allocated.get(lv, ()):
+        if aspects & FILTERS and (memcg is None or (not memcg.freed
+                                                    and memcg.css_refcnt.counter > 0)):
+            for gen in self.history.filter_allocated.get(lv, ()):      # a live lruvec's
                 if st.filters.raw[gen] is None:
                     self._bad("bloom_filter_present",
                               f"{label(lv)}.mm_state.filters[{gen}] was allocated and is NULL "
                               f"again on a live lruvec", "filters[gen] != NULL")
-        self.history.check_stats(lv)
+        if aspects & STATS:
+            self.history.check_stats(lv)

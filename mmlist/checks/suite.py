@@ -169,7 +169,7 @@ class CheckSuite:
         if op == _READ or op == _WRITE:
             if op == _WRITE:
                 if self._touch is not None:
-                    self._touch(obj)
+                    self._touch(obj, arg)
                 if arg == "ptes" and self._walks is not None and self._walks.open:
                     self._walks.on_ptes_write(ctx, obj)
             elif arg == "oom_victim" and self._skips is not None:
@@ -185,7 +185,7 @@ class CheckSuite:
         if op == _READ_ONCE or op == _WRITE_ONCE or op == _BIT_READ or op == _BIT_WRITE:
             if op != _READ_ONCE and op != _BIT_READ:
                 if self._touch is not None:
-                    self._touch(obj)
+                    self._touch(obj, arg)
                 if (op == _BIT_WRITE and self._usage is not None
                         and type(obj) is _cpumask_t):
                     self._usage.on_cpumask(ctx, obj)     # mm_cpumask: usage_hint_*
