@@ -114,7 +114,13 @@ def _model_error(thread: str, text: str) -> Violation:
 _LOCK_TYPES = (type(_thread.allocate_lock()), type(threading.RLock()), threading.Condition,
                threading.Thread, threading.Event, threading.Semaphore)
 #: engine and harness attachments that are not model state
-_SKIP_FIELDS = frozenset({"engine_data", "_real", "_cond", "_prev"})
+_SKIP_FIELDS = frozenset({"engine_data", "_real", "_cond"})
+
+
+def skipped(obj: Any, name: str) -> bool:
+    """Not model state: an engine attachment, or the World's record of the World that was
+    active before it (``World._prev``; a list_head's ``_prev`` is state)."""
+    return name in _SKIP_FIELDS or (name == "_prev" and type(obj).__name__ == "World")
 
 
 def state_digest(world: Any, extra: Any = None) -> str:
@@ -197,6 +203,6 @@ def state_digest(world: Any, extra: Any = None) -> str:
                 if slot not in fields and hasattr(obj, slot):
                     fields[slot] = getattr(obj, slot)
         body = ",".join(f"{k}:{enc(v)}" for k, v in sorted(fields.items())
-                        if k not in _SKIP_FIELDS and not k.startswith("__"))
+                        if not skipped(obj, k) and not k.startswith("__"))
         lines.append(f"{names[id(obj)]}:{type(obj).__name__}{{{body}}}")
     return hashlib.sha256("\n".join(lines).encode()).hexdigest()

@@ -31,6 +31,7 @@ from ..scenarios import Scenario, get as get_scenario, scenario_without
 from ..violation import Violation
 from .controller import WATCHDOG, Controller, Execution, WorkerPool
 from .decisions import Decision, count_preemptions
+from .restore import Built
 from .replayfile import KIND, SCHEMA_VERSION, ReplayFileError, dump, load, validate
 from .shrink import ShrinkResult, match, shrink_schedule
 from .strategies import Strategy, make
@@ -212,14 +213,30 @@ def resolve(scenario: Scenario | str) -> Scenario:
 
 
 class Session:
-    """Runs executions of scenarios on one controller and worker pool."""
+    """Runs executions of scenarios on one controller and worker pool.
 
-    def __init__(self, pool: WorkerPool):
+    ``restore``: build a scenario once and restore its World in place before each further
+    execution of it (``mmlist.sched.restore``), instead of running its set-up again; the
+    executions are identical either way (tests/test_restore.py)."""
+
+    def __init__(self, pool: WorkerPool, restore: bool = True):
         self.ctl = Controller(pool)
+        self.restore = restore
+        self._built: Built | None = None        # the scenario run again and again, built once
+        self._last: Scenario | None = None
 
     def run(self, scenario: Scenario, source: Strategy, cfg: RunConfig,
             record: int = 0, outcome: bool = False) -> Execution:
-        world, specs = scenario.build()
+        if self._built is not None and self._built.scenario is scenario:
+            world, specs = self._built.get()
+        elif self.restore and self._last is scenario:
+            # the second execution of this scenario: from now on, build once and restore (a
+            # scenario run once, as a shrinking attempt, is not worth its snapshot)
+            self._built = Built(scenario)
+            world, specs = self._built.get()
+        else:
+            world, specs = scenario.build()
+        self._last = scenario
         suite = make_suite(world, cfg.structural)
         ex = self.ctl.run(world, specs, source, suite, structural=cfg.structural,
                           fair=cfg.fair, step_budget=cfg.step_budget, record=record,
