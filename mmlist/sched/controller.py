@@ -435,15 +435,9 @@ class Controller(rt.Engine):
         if not runnable:
             return self._end(cur, self._no_progress() if unfinished else "finished")
         if self.steps >= self.step_budget:
-            if self.fair:
-                self.engine_violations.append(Violation(
-                    check="liveness", severity="liveness",
-                    message=f"no progress: {self.step_budget} steps under fair scheduling "
-                            f"and {', '.join(self.threads[i].name for i in runnable)} still run",
-                    condition="step budget under fair scheduling"))
-                return self._end(cur, "liveness")
-            return self._end(cur, "step_budget")
-        if self.fair:
+            return self._over_budget(cur, runnable)
+        fair = self.fair
+        if fair:
             runnable = self._fair_filter(runnable)
         if self.fp_on:
             self.last_fp = self.fp
@@ -452,22 +446,24 @@ class Controller(rt.Engine):
             return self._end(cur, "diverged" if self.divergence else "pruned")
         if choice not in runnable:
             raise RuntimeError(f"strategy {self.source!r} picked {choice}, not in {runnable}")
-        prev = self.current
-        preempt = prev is not None and prev != choice and prev in runnable
         nxt = self.threads[choice]
-        op, obj, _ = nxt.pending
+        prev = self.current
+        if prev == choice:
+            preempt = False
+        else:
+            preempt = prev is not None and prev in runnable
+            if preempt:
+                self.preemptions += 1
+            self.current = choice
         # the object, not its label: labels are fixed at construction, so naming it when
         # the execution's decisions are read (Execution.decisions) gives the same Decision
-        self.decisions.append(("t", choice, op, obj, preempt))
+        self.decisions.append(("t", choice, nxt.pending[0], nxt.pending[1], preempt))
         self.trail.append(choice)
         self.steps += 1
-        if preempt:
-            self.preemptions += 1
-        if self.fair:
+        if fair:
             for i in runnable:
                 th = self.threads[i]
                 th.passed_over = 0 if i == choice else th.passed_over + 1
-        self.current = choice
         if nxt is cur:
             return None
         nxt.worker.go.release()
@@ -476,6 +472,18 @@ class Controller(rt.Engine):
             if self.aborting:
                 raise rt.ExecutionAborted()
         return None
+
+    def _over_budget(self, cur: _Thread | None, runnable: list[int]) -> None:
+        """The step budget is spent: a liveness violation under fair scheduling (some thread
+        still runs after that many fair steps), an inconclusive cut-off otherwise."""
+        if self.fair:
+            self.engine_violations.append(Violation(
+                check="liveness", severity="liveness",
+                message=f"no progress: {self.step_budget} steps under fair scheduling "
+                        f"and {', '.join(self.threads[i].name for i in runnable)} still run",
+                condition="step budget under fair scheduling"))
+            return self._end(cur, "liveness")
+        return self._end(cur, "step_budget")
 
     def _end(self, cur: _Thread | None, status: str) -> None:
         self.status = status
