@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import runtime as rt
 from ..config import NR_BLOOM_FILTERS, NR_MM_STATS, Config
 from ..kernel import (ListHead, atomic_t, cpumask_t, nodemask_t, rw_semaphore, spinlock_t,
                       tracked, wait_queue_head)
@@ -33,12 +34,10 @@ class tracked_array:
         self.label = label
 
     def __getitem__(self, i: int) -> Any:
-        from .. import runtime as rt
         rt.hook(rt.READ, self, i)
         return self.raw[i]
 
     def __setitem__(self, i: int, value: Any) -> None:
-        from .. import runtime as rt
         rt.hook(rt.WRITE, self, i)
         self.raw[i] = value
 
@@ -149,17 +148,14 @@ class page_counts(dict):
         self.owner = owner
 
     def get(self, key: Any, default: Any = None) -> Any:
-        from .. import runtime as rt
         rt.hook(rt.READ, self.owner, "nr_pages")
         return dict.get(self, key, default)
 
     def __getitem__(self, key: Any) -> Any:
-        from .. import runtime as rt
         rt.hook(rt.READ, self.owner, "nr_pages")
         return dict.__getitem__(self, key)
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        from .. import runtime as rt
         rt.hook(rt.WRITE, self.owner, "nr_pages")
         dict.__setitem__(self, key, value)
 
