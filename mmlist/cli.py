@@ -74,6 +74,20 @@ STRATEGIES = ("portfolio", "random", "pct", "dfs", "dfs-plain")
 WATCHDOG_HELP = ("a model thread that runs this long without reaching a kernel primitive (a "
                  "loop, a sleep, a plain Python lock) is reported as stuck_thread and "
                  "abandoned, and the run stops there (default 5)")
+STOP_HELP = ("end at the first violation that makes the exit status 1 (like pytest -x): a new "
+             "one, or a known finding under --strict; benign judgements and (without "
+             "--strict) known findings do not stop it. The report, JSON and replay files are "
+             "still written, and say that it stopped and where")
+JOBS_HELP = {
+    "hunt": ("worker processes (default 1). Each gets the whole budget; the scenarios are dealt "
+             "to them round-robin, and with fewer scenarios than jobs a scenario is shared: "
+             "each job searches its part of the DFS tree, its random and PCT members on seed + "
+             "part. Their results are merged into one report, with the same verdicts"),
+    "check": ("worker processes (default 1): the search is split into N parts (job k explores "
+              "part k of the DFS tree; a randomised strategy runs seed + k), merged into one "
+              "report: \"passed\" only when every part completed; --max-executions is "
+              "divided among them"),
+}
 EVERY_ACCESS_HELP = ("make every plain access to shared state a scheduling point too (by default "
                      "only marked accesses, locks, atomics and waits are; the race check stands "
                      "for the plain ones): far more interleavings, recorded in replay files")
@@ -107,6 +121,8 @@ def build_parser() -> argparse.ArgumentParser:
     h.add_argument("--every-access", action="store_true", help=EVERY_ACCESS_HELP)
     h.add_argument("--watchdog", type=_positive_float, default=WATCHDOG, metavar="SECONDS",
                    help=WATCHDOG_HELP)
+    h.add_argument("--stop-at-first", action="store_true", help=STOP_HELP)
+    h.add_argument("--jobs", type=_positive_int, default=1, metavar="N", help=JOBS_HELP["hunt"])
 
     c = sub.add_parser("check", help="exhaustive bounded search of one scenario",
                        epilog=EXIT_CODES, formatter_class=fmt)
@@ -128,6 +144,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--every-access", action="store_true", help=EVERY_ACCESS_HELP)
     c.add_argument("--watchdog", type=_positive_float, default=WATCHDOG, metavar="SECONDS",
                    help=WATCHDOG_HELP)
+    c.add_argument("--stop-at-first", action="store_true", help=STOP_HELP)
+    c.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
+                   help=JOBS_HELP["check"])
 
     r = sub.add_parser("replay", help="re-run a saved counterexample",
                        epilog=EXIT_CODES, formatter_class=fmt)
@@ -298,7 +317,8 @@ def cmd_hunt(args: argparse.Namespace) -> int:
         report = hunt(scenarios, budget=args.budget, strategy=args.strategy, seed=args.seed,
                       variant=variant, out_dir=args.out, structural=not args.no_structural,
                       on_progress=progress, strict=args.strict,
-                      every_access=args.every_access, watchdog=args.watchdog)
+                      every_access=args.every_access, watchdog=args.watchdog,
+                      stop_at_first=args.stop_at_first, jobs=args.jobs)
     finally:
         progress.done()
     print(report.render())
@@ -318,7 +338,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     report = check(scenario, strategy=args.strategy, bound=args.preemption_bound,
                    max_executions=args.max_executions, budget=args.budget, seed=args.seed,
                    variant=variant, out_dir=args.out, strict=args.strict,
-                   every_access=args.every_access, watchdog=args.watchdog)
+                   every_access=args.every_access, watchdog=args.watchdog,
+                   stop_at_first=args.stop_at_first, jobs=args.jobs)
     print(report.render())
     if args.json_path and _write_json(report, args.json_path) != EXIT_OK:
         return EXIT_INTERNAL
@@ -430,14 +451,16 @@ def _in_variant(exc: BaseException, variant: str) -> bool:
     return False
 
 
-def _crash_log(exc: BaseException) -> str:
-    """Write the traceback of an internal error to a log file; its path."""
+def _crash_log(exc: BaseException, detail: str = "") -> str:
+    """Write the traceback of an internal error (``detail``: a job's, told by the job) to a
+    log file; its path."""
     import tempfile
     import traceback
     fd, path = tempfile.mkstemp(prefix="mmlist-crash-", suffix=".log")
     with os.fdopen(fd, "w") as fh:
         fh.write(f"mmlist {' '.join(sys.argv[1:])}\n")
-        fh.write("".join(traceback.format_exception(type(exc), exc, exc.__traceback__)))
+        fh.write(detail or "".join(traceback.format_exception(type(exc), exc,
+                                                               exc.__traceback__)))
     return path
 
 
@@ -460,6 +483,8 @@ def _setup_streams() -> None:
 def main(argv: list[str] | None = None) -> int:
     import signal
     import threading
+
+    from .parallel import WorkerError
     args = None
     old_term = None
     if threading.current_thread() is threading.main_thread():
@@ -475,6 +500,17 @@ def main(argv: list[str] | None = None) -> int:
     except SetupError as e:                 # a broken set-up (a variant's lock bug): bad input
         print(f"mmlist: error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except WorkerError as e:                # a --jobs worker's failure, as the worker told it
+        if e.usage:
+            print(f"mmlist: error: {e}", file=sys.stderr)
+            return EXIT_USAGE
+        try:
+            where = _crash_log(e, e.detail)
+        except OSError as log_error:
+            where = f"(no log file: {log_error})"
+        print(f"mmlist: internal error in a --jobs worker: {e}; traceback in {where}",
+              file=sys.stderr)
+        return EXIT_INTERNAL
     except BrokenPipeError:
         # `mmlist replay F | head`: the reader left; nothing more to say, and nothing to flush
         with contextlib.suppress(Exception):

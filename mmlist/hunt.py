@@ -7,6 +7,10 @@ known finding of the seed, or a behaviour the seed accepts (benign); two violati
 same finding only when they match the same registry entry or, for new ones, the same meaning
 (``Violation.key``). Interrupting it (Ctrl-C) ends the current search early; the report and
 every reproducer found so far are still written.
+
+``stop_at_first`` (``--stop-at-first``) ends a hunt or a check at its first violation that
+makes the exit status 1 (a new one; a known one too under ``strict``); ``jobs`` (``--jobs N``)
+runs it in N worker processes and merges their reports (``mmlist.parallel``).
 """
 from __future__ import annotations
 
@@ -50,6 +54,8 @@ class ScenarioResult:
     slices: int = 1
     #: the replay file of its first execution cut off at the step limit (a possible livelock)
     cutoff_replay: str | None = None
+    #: how many jobs' searches (``--jobs``: parts of its DFS tree, other seeds) this row sums
+    parts: int = 1
 
 
 @dataclass
@@ -96,10 +102,21 @@ class HuntReport:
     #: races the race check's allowlist judged intended: {(field, why): executions}
     benign_races: dict[tuple, int] = field(default_factory=dict)
     verdict_line: str = ""
-    #: scenarios that could not run (``SetupError``: a broken set-up), one line each
+    #: scenarios that could not run (``SetupError``: a broken set-up), one line each, and
+    #: their names
     errors: list[str] = field(default_factory=list)
-    #: why the hunt stopped before its budget ran out (a stuck model thread), or ""
+    not_run: list[str] = field(default_factory=list)
+    #: why the hunt stopped before its budget ran out (a stuck model thread, the first finding
+    #: under --stop-at-first), or ""
     stopped: str = ""
+    #: --stop-at-first ended it at a finding
+    stopped_at_first: bool = False
+    #: scenarios never searched: --stop-at-first ended the hunt first, or (--jobs) their job
+    #: gave no result
+    not_searched: list[str] = field(default_factory=list)
+    #: worker processes (--jobs) and how the work was split among them ("" for one)
+    jobs: int = 1
+    split: str = ""
 
     # --- what was found --------------------------------------------------------------------------
     @property
@@ -124,6 +141,8 @@ class HuntReport:
     # --- rendering -------------------------------------------------------------------------------
     def render(self) -> str:
         lines = [self.title]
+        if self.split:
+            lines.append(self.split)
         if self.variant:
             lines.append(f"variant: {self.variant}")
         lines.append("")
@@ -139,6 +158,8 @@ class HuntReport:
                 notes.append(r.reason)
             if r.interrupted:
                 notes.append("interrupted")
+            if r.parts > 1:
+                notes.append(f"the sum of {r.parts} jobs' searches")
             if r.cutoff_replay:
                 notes.append(f"a cut-off execution: mmlist replay {shlex.quote(r.cutoff_replay)}")
             first = ("-" if r.first_execution is None
@@ -191,9 +212,13 @@ class HuntReport:
         if self.errors:
             lines.append("")
             lines.extend(f"not run: {e}" for e in self.errors)
-        if self.stopped:
+        if self.stopped or self.not_searched:
             lines.append("")
+        if self.stopped:
             lines.append(self.stopped)
+        if self.not_searched:
+            lines.append(f"not searched: {len(self.not_searched)} scenario(s): "
+                         f"{', '.join(self.not_searched)}")
         if self.verdict_line:
             lines.append("")
             lines.append(self.verdict_line)
@@ -234,7 +259,12 @@ class HuntReport:
             "strict": self.strict,
             "verdict": self.verdict_line,
             "errors": list(self.errors),
+            "not_run": list(self.not_run),
             "stopped": self.stopped or None,
+            "stopped_at_first": self.stopped_at_first,
+            "not_searched": list(self.not_searched),
+            "jobs": self.jobs,
+            "split": self.split or None,
             "results": [r.__dict__ for r in self.results],
             "counts": {k: len(self.of_kind(k)) for k in ("new", "known", "benign")},
             "findings": [f.to_dict() for f in self.findings],
@@ -362,11 +392,70 @@ BREADTH = 0.5
 MIN_SLICE = 0.25
 
 
+#: --stop-at-first: how a search it stopped explains its verdict (``ScenarioResult.reason``)
+STOPPED_REASON = ("{n} distinct violation(s); stopped at the first finding (--stop-at-first) "
+                  "before the search completed")
+
+
+class _Stopped(KeyboardInterrupt):
+    """Raised by ``_FirstStop``'s progress callback: ``explore()`` ends a search at a
+    ``KeyboardInterrupt`` between two executions, keeping everything it found."""
+
+
+class _FirstStop:
+    """``--stop-at-first``: which violations end the run (those that make the exit status 1:
+    a new one, and a known one under ``strict``; never a benign judgement, which is no bug), and
+    the progress callback that ends an ``explore()`` right after the execution that showed one
+    (its counterexample shrunk and recorded first)."""
+
+    def __init__(self, strict: bool):
+        self.strict = strict
+        self.fired = False
+
+    def stops(self, label: Label) -> bool:
+        return label.kind == "new" or (self.strict and label.kind == "known")
+
+    def first(self, scenario: Any, failures: list[Any]) -> Any:
+        """The first of ``failures`` that stops the run, or None."""
+        return next((f for f in failures
+                     if self.stops(classify(f.violation, scenario.config))), None)
+
+    def watch(self, scenario: Any, seen: int,
+              inner: Callable[[Any], None] | None = None) -> Callable[[Any], None]:
+        """A callback for ``explore(..., on_progress=..., progress_interval=0)`` (called after
+        every execution): it looks at the search's failures from index ``seen`` on."""
+        def callback(rep: Any) -> None:
+            nonlocal seen
+            if self.first(scenario, rep.failures[seen:]) is not None:
+                self.fired = True
+                raise _Stopped
+            seen = len(rep.failures)
+            if inner is not None:
+                inner(rep)
+        return callback
+
+    def settle(self, r: Any) -> bool:
+        """After ``explore()``: whether this stopped it; a stop is no interrupt (the reason
+        says why the search ended)."""
+        if not self.fired:
+            return False
+        r.interrupted = False
+        r.verdict_reason = STOPPED_REASON.format(n=len(r.failures))
+        return True
+
+
+def _stop_line(where: str, v: Any, label: Label) -> str:
+    return f"stopped at the first finding (--stop-at-first): {where}{_what(v)} {label.text()}"
+
+
 @dataclass
 class _Plan:
     """One scenario's search across the hunt's slices."""
     scenario: Any
     resume: Any
+    #: the strategy's name, or (a job's part of a search shared by several jobs) its object
+    strategy: Any = "portfolio"
+    seed: int = 0
     hit: set[str] = field(default_factory=set)
     slices: int = 0
     grew: bool = True               # the last slice reached a new point or a new finding
@@ -376,11 +465,24 @@ class _Plan:
     livelock_probed: bool = False
 
 
+def _plan(scenario: Any, strategy: str, seed: int, part: tuple[int, int]) -> _Plan:
+    """``part`` (k, n) with n > 1: job k's share of a search that n jobs split (its own part
+    of the DFS tree, the random members on seed + k); n == 1: the whole search, by name."""
+    from . import sched
+    k, n = part
+    if n == 1:
+        return _Plan(scenario, sched.Resume(), strategy, seed)
+    from .parallel import part_strategy
+    return _Plan(scenario, sched.Resume(), part_strategy(strategy, seed, k, n), seed + k)
+
+
 def hunt(scenarios: list[Any], budget: float, strategy: str = "portfolio", seed: int = 0,
          variant: Any = None, out_dir: str | None = "mmlist-out", structural: bool = True,
          on_progress: Callable[[str, int, int], None] | None = None,
          progress_interval: float = 0.5, strict: bool = False,
-         every_access: bool = False, watchdog: float | None = WATCHDOG) -> HuntReport:
+         every_access: bool = False, watchdog: float | None = WATCHDOG,
+         stop_at_first: bool = False, jobs: int = 1,
+         part: tuple[int, int] = (0, 1)) -> HuntReport:
     """Search every scenario within ``budget`` seconds.
 
     The budget is spent in two passes. The first gives every scenario the same share of
@@ -391,7 +493,20 @@ def hunt(scenarios: list[Any], budget: float, strategy: str = "portfolio", seed:
     stopped growing gets no more, unless no other is left. A search with nothing left to run
     (exhausted) gets none. Every slice *continues* its scenario's search (``sched.Resume``):
     the DFS goes on down its tree, the random members on their streams, so nothing is run
-    twice and a scenario's verdict is that of one search."""
+    twice and a scenario's verdict is that of one search.
+
+    ``stop_at_first``: end right after the first violation that makes the exit status 1 (a
+    new one; a known one too under ``strict``): no further slice or scenario is started.
+    ``jobs > 1``: the scenarios (or parts of their searches) dealt to that many worker
+    processes, each with the whole budget, their reports merged (``mmlist.parallel``).
+    ``part``: set by ``mmlist.parallel`` in a job that searches its part of every scenario."""
+    if jobs > 1:
+        from .parallel import hunt_jobs
+        return hunt_jobs(scenarios, budget, jobs, strategy=strategy, seed=seed,
+                         variant=variant, out_dir=out_dir, structural=structural,
+                         on_progress=on_progress, progress_interval=progress_interval,
+                         strict=strict, every_access=every_access, watchdog=watchdog,
+                         stop_at_first=stop_at_first)
     from . import coverage, sched
     report = HuntReport(title=f"mmlist hunt: {len(scenarios)} scenario(s), strategy {strategy}, "
                               f"seed {seed}, budget {budget:g}s"
@@ -400,10 +515,12 @@ def hunt(scenarios: list[Any], budget: float, strategy: str = "portfolio", seed:
                         variant=_variant_name(variant), strict=strict)
     index: dict = {}
     t0 = time.monotonic()
-    plans = [_Plan(sc, sched.Resume()) for sc in scenarios]
+    plans = [_plan(sc, strategy, seed, part) for sc in scenarios]
+    stop = _FirstStop(strict) if stop_at_first else None
 
     def run_slice(plan: _Plan, seconds: float) -> bool:
-        """One slice of ``plan``'s search; False when the hunt was interrupted."""
+        """One slice of ``plan``'s search; False when the hunt must end (interrupted, a stuck
+        thread, or --stop-at-first's finding)."""
         rep0 = plan.resume.report
         before = (len(rep0.failures), rep0.executions + rep0.pruned, rep0.elapsed) \
             if rep0 is not None else (0, 0, 0.0)
@@ -414,22 +531,27 @@ def hunt(scenarios: list[Any], budget: float, strategy: str = "portfolio", seed:
                 on_progress(_name, rep.executions, len(report.findings) + len(rep.failures)
                             - before[0])
 
+        watch = progress if stop is None else stop.watch(plan.scenario, before[0], progress)
         try:
             with coverage.recording() as cov:
-                r = sched.explore(plan.scenario, strategy=strategy, seed=seed, max_seconds=seconds,
-                                  variant=variant, structural=structural, on_progress=progress,
-                                  progress_interval=progress_interval, resume=plan.resume,
+                r = sched.explore(plan.scenario, strategy=plan.strategy, seed=plan.seed,
+                                  max_seconds=seconds, variant=variant, structural=structural,
+                                  on_progress=watch, resume=plan.resume,
+                                  progress_interval=progress_interval if stop is None else 0.0,
                                   every_access=every_access, watchdog=watchdog)
         except SetupError as e:             # bad input: that scenario cannot run at all
             report.errors.append(str(e))
+            report.not_run.append(plan.scenario.name)
             plan.grew, plan.exhausted = False, True
             return True
+        stopped = stop is not None and stop.settle(r)
         new_points = cov.hit - plan.hit
         plan.hit |= cov.hit
         plan.slices += 1
         new_failures = r.failures[before[0]:]
         plan.grew = bool(new_points or new_failures)
-        plan.exhausted = r.executions + r.pruned == before[1] and not r.interrupted
+        plan.exhausted = r.executions + r.pruned == before[1] and not r.interrupted \
+            and not stopped
         _record(report, plan.scenario, new_failures, out_dir, index, plan.started)
         if plan.cutoff_replay is None:
             plan.cutoff_replay = _save_cutoff(plan.scenario, r, out_dir)
@@ -442,6 +564,8 @@ def hunt(scenarios: list[Any], budget: float, strategy: str = "portfolio", seed:
             report.stopped = (f"stopped after {plan.scenario.name}: a model thread got stuck "
                               f"(stuck_thread, above); the rest of the run would hang the "
                               f"same way")
+        if stop is not None and _stopped_at_first(report, stop):
+            return False
         return not (r.interrupted or r.stuck)
 
     def left() -> float:
@@ -481,6 +605,8 @@ def hunt(scenarios: list[Any], budget: float, strategy: str = "portfolio", seed:
         _benign_races(report, r)
         if r.interrupted:
             report.interrupted = True
+    if report.stopped_at_first:
+        report.not_searched = [p.scenario.name for p in plans if p.resume.report is None]
     for f in report.findings:                 # later slices kept counting the same failures
         f.count = sum(int(getattr(s, "count", 1) or 1) for s in f.sources)
     report.seconds = time.monotonic() - t0
@@ -488,24 +614,70 @@ def hunt(scenarios: list[Any], budget: float, strategy: str = "portfolio", seed:
     return report
 
 
+def _stopped_at_first(report: HuntReport, stop: _FirstStop) -> bool:
+    """Whether the hunt holds a finding that ends it under --stop-at-first (one found by the
+    search or by the livelock probe); the first such ends it, and the report says so."""
+    if report.stopped_at_first:
+        return True
+    hit = next((f for f in report.findings if stop.stops(f.label)), None)
+    if hit is None:
+        return False
+    report.stopped_at_first = True
+    report.stopped = _stop_line(f"{hit.scenario}: ", hit.violation, hit.label)
+    return True
+
+
 def _hunt_verdict(report: HuntReport) -> str:
     if report.findings:
         return "verdict: failed" if report.of_kind("new") else \
             "verdict: only known findings and benign judgements"
-    if report.results and all(r.verdict == "passed" for r in report.results):
+    if report.results and not report.not_searched \
+            and all(r.verdict == "passed" for r in report.results):
         return "verdict: passed (every scenario's bounded search completed)"
     reasons = sorted({r.reason for r in report.results if r.verdict != "passed" and r.reason})
+    if report.not_searched:
+        reasons.append(f"{len(report.not_searched)} scenario(s) not searched")
     return ("verdict: inconclusive: no violation found, but not every scenario's bounded "
             "search completed" + (f" ({'; '.join(reasons)})" if reasons else "")
             + "; `mmlist check` runs one to completion")
+
+
+def check_search(scenario: Any, strategy: Any = "dfs", bound: int | None = 2,
+                 max_executions: int | None = None, budget: float | None = None,
+                 seed: int = 0, variant: Any = None, every_access: bool = False,
+                 watchdog: float | None = WATCHDOG, stop_at_first: bool = False,
+                 strict: bool = False,
+                 on_progress: Callable[[Any], None] | None = None) -> tuple[Any, set[str], str]:
+    """A check's search in this process (``strategy``: a name, or a job's part of the search
+    as a strategy object): the ``sched.Report``, the coverage points reached, and the line
+    saying why --stop-at-first stopped it ("" when it did not). ``on_progress(report)``:
+    called after every execution under --stop-at-first (else never)."""
+    from . import coverage, sched
+    stop = _FirstStop(strict) if stop_at_first else None
+    extra: dict[str, Any] = {} if stop is None else {
+        "on_progress": stop.watch(scenario, 0, on_progress), "progress_interval": 0.0}
+    with coverage.recording() as cov:
+        r = sched.explore(scenario, strategy=strategy, seed=seed, preemption_bound=bound,
+                          max_executions=max_executions, max_seconds=budget, variant=variant,
+                          every_access=every_access, watchdog=watchdog, **extra)
+    line = ""
+    if stop is not None and stop.settle(r):
+        f = stop.first(scenario, r.failures)
+        line = _stop_line("", f.violation, classify(f.violation, scenario.config))
+    return r, cov.hit, line
 
 
 def check(scenario: Any, strategy: str = "dfs", bound: int | None = 2,
           max_executions: int | None = None, budget: float | None = None, seed: int = 0,
           variant: Any = None, out_dir: str | None = "mmlist-out",
           strict: bool = False, every_access: bool = False,
-          watchdog: float | None = WATCHDOG) -> HuntReport:
-    from . import coverage, sched
+          watchdog: float | None = WATCHDOG, stop_at_first: bool = False,
+          jobs: int = 1) -> HuntReport:
+    """Search one scenario (by default: the bounded DFS, to completion). ``stop_at_first``:
+    end at the first violation that makes the exit status 1 (see ``hunt``). ``jobs > 1``: the
+    search split among that many worker processes (``mmlist.parallel.check_jobs``: parts of
+    the DFS tree, seeds + k of the random ones), merged into one search's report first, so
+    that the rest is the same as with one."""
     shown = "none (every interleaving)" if bound is None else str(bound)
     report = HuntReport(title=f"mmlist check: {scenario.name}, strategy {strategy}, "
                               f"preemption bound {shown}"
@@ -513,12 +685,19 @@ def check(scenario: Any, strategy: str = "dfs", bound: int | None = 2,
                                  else ""),
                         variant=_variant_name(variant), strict=strict)
     t0 = time.monotonic()
-    with coverage.recording() as cov:
-        r = sched.explore(scenario, strategy=strategy, seed=seed, preemption_bound=bound,
-                          max_executions=max_executions, max_seconds=budget, variant=variant,
-                          every_access=every_access, watchdog=watchdog)
-    report.results.append(_result(scenario, r, strategy, cov.hit))
+    args = dict(strategy=strategy, bound=bound, max_executions=max_executions, budget=budget,
+                seed=seed, variant=variant, every_access=every_access, watchdog=watchdog,
+                stop_at_first=stop_at_first, strict=strict)
+    if jobs > 1:
+        from .parallel import check_jobs
+        r, hit, stopped, report.split = check_jobs(scenario, jobs, **args)
+        report.jobs = jobs
+    else:
+        r, hit, stopped = check_search(scenario, **args)
+    report.stopped_at_first, report.stopped = bool(stopped), stopped
+    report.results.append(_result(scenario, r, strategy, hit))
     report.results[-1].cutoff_replay = _save_cutoff(scenario, r, out_dir)
+    report.results[-1].parts = jobs
     report.interrupted = r.interrupted
     index: dict = {}
     _record(report, scenario, r.failures, out_dir, index, 0.0)
@@ -527,23 +706,22 @@ def check(scenario: Any, strategy: str = "dfs", bound: int | None = 2,
     _record(report, scenario, livelock, out_dir, index, 0.0)
     _benign_races(report, r)
     report.seconds = time.monotonic() - t0
+    report.verdict_line = _check_verdict(report, r, bound, livelock)
+    return report
+
+
+def _check_verdict(report: HuntReport, r: Any, bound: int | None, livelock: list[Any]) -> str:
     reason = getattr(r, "verdict_reason", "") or ""
-    if livelock:
-        report.verdict_line = "verdict: failed" if report.of_kind("new") else \
+    if livelock or r.verdict == "failed":
+        return "verdict: failed" if report.of_kind("new") else \
             "verdict: failed, only known findings and benign judgements"
-    elif r.verdict == "passed":
+    if r.verdict == "passed":
         what = (f"the exhaustive search at preemption bound {bound}" if bound is not None
                 else "the exhaustive search of every interleaving")
-        report.verdict_line = (f"verdict: passed: {what} completed ({r.executions} executions, "
-                               f"{r.distinct_interleavings} distinct interleavings)"
-                               + (f"; {reason}" if reason else ""))
-    elif r.verdict == "failed":
-        report.verdict_line = "verdict: failed" if report.of_kind("new") else \
-            "verdict: failed, only known findings and benign judgements"
-    else:
-        report.verdict_line = (f"verdict: inconclusive: {reason or 'bound not exhausted'} "
-                               f"({r.executions} executions)")
-    return report
+        return (f"verdict: passed: {what} completed ({r.executions} executions, "
+                f"{r.distinct_interleavings} distinct interleavings)"
+                + (f"; {reason}" if reason else ""))
+    return f"verdict: inconclusive: {reason or 'bound not exhausted'} ({r.executions} executions)"
 
 
 def replay_file(path: str, variant: Any = None) -> int:

@@ -1015,12 +1015,8 @@ _PRELOAD = ["mmlist.mutate", "mmlist.hunt", "mmlist.sched", "mmlist.checks",
 
 
 def _mp_context() -> Any:
-    import multiprocessing as mp
-    if "forkserver" in mp.get_all_start_methods():
-        ctx = mp.get_context("forkserver")
-        ctx.set_forkserver_preload(_PRELOAD)
-        return ctx
-    return mp.get_context("spawn")
+    from .parallel import mp_context
+    return mp_context(_PRELOAD)
 
 
 def _run_tasks(tasks: list[dict[str, Any]], jobs: int, timeout: float,

@@ -68,6 +68,25 @@ that step is then known too; when the decision point it leads to would be pruned
 branch is marked done without an execution (``skipped``). This prunes exactly what rule 3
 would prune one step later, so it keeps the argument above.
 
+Splitting the search among processes (``--jobs N``: ``partition(k, n)``)
+---------------------------------------------------------------------------
+Part ``k`` of ``n`` explores a deterministic share of the tree; the ``n`` parts together explore
+every branch, so their outcome sets' union is the whole search's. A node is *shared* while more
+than one part passes through it: every part of its group reaches it by the same decisions, so
+shared nodes are neither pruned nor cached (the trace cache of each part holds only nodes of
+subtrees that part explores whole, which is what rule 4 needs), and their allowed children are
+the same for every part of the group. At a shared node with ``c >= 2`` allowed children
+(in the search's own order) and a group of ``g`` parts, part of rank ``r`` takes the children
+``i`` with ``i % g == r`` when ``g <= c`` (and is alone below them); else the group splits into
+``c`` groups, child ``i`` going to the ranks ``r % c == i`` (rank ``r // c`` there), split again
+at the next branching node. A shared node with one allowed child is passed by the whole group.
+Below a part's own children it is an ordinary search of that subtree, with its reduction; rules
+1-4 hold inside it, and pruning only drops branches the same part covers elsewhere. Sleep sets
+(unbounded) stay sound: a sibling a part did not run never puts a thread asleep (its footprint
+is unknown there), so each part explores at least what the whole search explores in its
+subtrees. The cost: no pruning across parts. A group's subtree without any branching node (one
+schedule) is run by each part of the group.
+
 Nondeterminism. The search is stateless: each execution replays its stack prefix from a fresh
 World. At every replayed decision it checks the runnable threads, the (thread, op, object) of
 each of them, the CHOOSE's thread and arity and, under trace caching, the fingerprint of the
@@ -94,7 +113,7 @@ def _h(text: str) -> int:
 
 class _Node:
     __slots__ = ("kind", "options", "prev", "preempts", "sleep", "chosen", "done", "fps", "n",
-                 "pend", "fpr", "thread", "pred", "known")
+                 "pend", "fpr", "thread", "pred", "known", "owned")
 
     def __init__(self, kind: str, options: tuple = (), prev: int | None = None,
                  preempts: int = 0, sleep: dict | None = None, n: int = 0):
@@ -112,6 +131,9 @@ class _Node:
         self.thread: int | None = None  # a CHOOSE node: the thread that made it
         self.pred: dict | None = None   # trace caching: option -> fingerprint after its step
         self.known = self.sleep         # thread -> footprint of its (unmoved) next step
+        #: a node shared by several parts (``partition``): option -> the group below it, for
+        #: the options this part takes; None: not shared (every option is ours)
+        self.owned: dict[int, tuple[int, int]] | None = None
 
 
 class DFS(Strategy):
@@ -146,12 +168,27 @@ class DFS(Strategy):
         self._krepr: dict[Any, str] = {}
         self._hmemo: dict[str, int] = {}    # item -> hash (the replayed prefixes repeat them)
         self._fair = False
+        #: this part (k, n) of the partition, and the group at the current decision: this
+        #: part's rank in it and its size (``partition``)
+        self.part: tuple[int, int] = (0, 1)
+        self._grp: tuple[int, int] = (0, 1)
         self._reset_trace()
+
+    def partition(self, k: int, n: int) -> "DFS":
+        """Explore only part ``k`` of ``n`` of the tree (see the module doc); before the first
+        execution. ``n == 1``: the whole tree, exactly as without it."""
+        if not 0 <= k < n:
+            raise ValueError(f"part {k} of {n}")
+        if self.stack or self.completed:
+            raise ValueError("partition() after the search started")
+        self.part = self._grp = (k, n)
+        return self
 
     def describe(self) -> str:
         red = {"none": "plain", "cache": "trace caching", "sleep": "sleep sets"}[self.reduction]
         bound = "unbounded" if self.bound is None else f"preemption_bound={self.bound}"
-        return f"dfs({bound}, {red})"
+        part = f", part {self.part[0] + 1}/{self.part[1]}" if self.part[1] > 1 else ""
+        return f"dfs({bound}, {red}{part})"
 
     # --- one execution -------------------------------------------------------------------------
     def _reset_trace(self) -> None:
@@ -166,6 +203,7 @@ class DFS(Strategy):
             return False
         self.depth = 0
         self.last_t = None
+        self._grp = self.part
         if self.caching:
             self._reset_trace()
         return True
@@ -178,9 +216,41 @@ class DFS(Strategy):
         return 1 if node.prev in node.options and t != node.prev else 0
 
     def _allowed(self, node: _Node, t: int) -> bool:
+        if node.owned is not None and t not in node.owned:
+            return False                # another part's branch
+        return self._in_space(node, t)
+
+    def _in_space(self, node: _Node, t: int) -> bool:
         if t in node.sleep:
             return False
         return self.bound is None or node.preempts + self._cost(node, t) <= self.bound
+
+    # --- the partition ---------------------------------------------------------------------------
+    def _shared(self) -> bool:
+        """Whether other parts pass through the current decision too (then it is neither
+        pruned nor cached)."""
+        return self._grp[1] > 1
+
+    def _share(self, node: _Node, options: list[Any]) -> None:
+        """Give the shared ``node`` the options this part takes, each with the group below it
+        (``options``: the allowed ones, in the search's order). With ``c >= 2`` of them and a
+        group of ``size`` parts, this part of rank ``rank`` takes: ``size <= c``: the options
+        ``i % size == rank``, alone below them; else option ``rank % c``, as rank
+        ``rank // c`` of the group of the ranks that go there."""
+        rank, size = self._grp
+        c = len(options)
+        if c < 2:
+            node.owned = {o: self._grp for o in options}
+        elif size <= c:
+            node.owned = {o: (0, 1) for i, o in enumerate(options) if i % size == rank}
+        else:
+            i = rank % c
+            node.owned = {options[i]: (rank // c, (size - i + c - 1) // c)}
+
+    def _enter(self, node: _Node, option: Any) -> None:
+        """The group below ``node`` once ``option`` is taken."""
+        if node.owned is not None:
+            self._grp = node.owned[option]
 
     # --- trace caching -------------------------------------------------------------------------
     def _items(self, t: int, fp: Any, chooses: list[int]) -> int:
@@ -248,7 +318,7 @@ class DFS(Strategy):
         """Lookahead: thread ``t``'s step from ``node`` is known (an ancestor ran it and every
         step since is independent of it), so the fingerprint after it is known too; if that
         decision point would be pruned, do not run the execution that would reach it."""
-        if self._fair:
+        if self._fair or node.owned is not None:
             return False
         pred = node.pred
         f = pred.get(t) if pred else None
@@ -343,10 +413,13 @@ class DFS(Strategy):
             if not self._replay_check(d, node, runnable, state):
                 return None
             self.last_t = d
+            self._enter(node, node.chosen)
             return node.chosen
         preempts = state.preemptions
         self._fair = fair = getattr(state, "fair", False)
-        if self.caching and not fair and self._dominated(self.fpr, cur, preempts, runnable):
+        shared = self._shared()         # other parts pass here too: never pruned nor cached
+        if self.caching and not fair and not shared \
+                and self._dominated(self.fpr, cur, preempts, runnable):
             self.pruned += 1            # the same trace was expanded with as much budget left
             return None
         known = self._child_sleep(last_fp)
@@ -359,6 +432,8 @@ class DFS(Strategy):
         else:
             node = _Node("t", tuple(runnable), cur, preempts, known)
         node.pend = tuple(state.pending_of(t) for t in runnable)
+        if shared:
+            self._share(node, [t for t in self._order(node) if self._in_space(node, t)])
         for t in self._order(node):
             if self._allowed(node, t):
                 if self.caching and self._skip(node, t):
@@ -368,6 +443,7 @@ class DFS(Strategy):
                 node.done.append(t)
                 self.stack.append(node)
                 self.last_t = d
+                self._enter(node, t)
                 return t
         self.pruned += 1                # every runnable thread sleeps (or its step is predicted
         return None                     # to reach a trace expanded before)
@@ -389,9 +465,13 @@ class DFS(Strategy):
         else:
             node = _Node("c", n=n)
             node.thread = cur
-            node.done.append(0)
+            if self._shared():
+                self._share(node, list(range(n)))
+            value = next(v for v in range(n) if node.owned is None or v in node.owned)
+            node.chosen = value
+            node.done.append(value)
             self.stack.append(node)
-            value = 0
+        self._enter(node, value)
         if self.caching:
             self.step_chooses.append(value)
         return value
@@ -401,7 +481,8 @@ class DFS(Strategy):
         while self.stack:
             node = self.stack[-1]
             if node.kind == "c":
-                nxt = next((v for v in range(node.n) if v not in node.done), None)
+                nxt = next((v for v in range(node.n) if v not in node.done
+                            and (node.owned is None or v in node.owned)), None)
             else:
                 nxt = None
                 for t in self._order(node):
