@@ -996,8 +996,10 @@ def _exc_line(e: BaseException) -> str:
     return f"{type(e).__name__}: {_short(str(e), 160)}"
 
 
-def _child(conn: Any, task: dict[str, Any]) -> None:
-    """A worker process: one task, its result down the pipe."""
+def _child(conn: Any, task: dict[str, Any], slot: int = 0) -> None:
+    """A worker process: one task, its result down the pipe. ``slot``: which of the ``--jobs``
+    running at once it is, and so its CPU (``mmlist.sched.affinity``)."""
+    os.environ.setdefault("MMLIST_CPU", str(slot))
     try:
         res = evaluate(task)
     except BaseException as e:              # noqa: BLE001 - reported, never lost
@@ -1034,21 +1036,25 @@ def _run_tasks(tasks: list[dict[str, Any]], jobs: int, timeout: float,
     ctx = _mp_context()
     pending = list(enumerate(tasks))
     running: dict[Any, tuple[int, Any, float]] = {}     # conn -> (task index, process, start)
+    slots: dict[Any, int] = {}                          # conn -> its process's CPU slot
     try:
         while pending or running:
             while pending and len(running) < jobs:
                 i, task = pending.pop(0)
                 recv, send = ctx.Pipe(duplex=False)
-                proc = ctx.Process(target=_child, args=(send, task), daemon=True,
+                slot = min(set(range(jobs)) - set(slots.values()))
+                proc = ctx.Process(target=_child, args=(send, task, slot), daemon=True,
                                    name=f"mmlist-mutant-{i}")
                 proc.start()
                 send.close()
                 running[recv] = (i, proc, time.monotonic())
+                slots[recv] = slot
             now = time.monotonic()
             wait_for = min(start + timeout - now for _, _, start in running.values())
             ready = wait(list(running), timeout=max(0.05, wait_for))
             for conn in ready:
                 i, proc, start = running.pop(conn)
+                slots.pop(conn, None)
                 try:
                     res = conn.recv()
                 except (EOFError, OSError):
@@ -1066,6 +1072,7 @@ def _run_tasks(tasks: list[dict[str, Any]], jobs: int, timeout: float,
                     proc.join(5)
                     conn.close()
                     del running[conn]
+                    slots.pop(conn, None)
                     on_result(i, {"status": NOT_APPLICABLE, "reason": "timeout",
                                   "detail": f"no result after {timeout:g}s: the mutant hangs "
                                             "the model (a loop without a scheduling point?)",

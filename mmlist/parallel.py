@@ -232,9 +232,12 @@ class _JobProgress:
             pass                        # the parent is gone: the search goes on, unseen
 
 
-def _job(conn: Any, task: dict[str, Any]) -> None:
+def _job(conn: Any, task: dict[str, Any], index: int = 0) -> None:
     """A worker process: runs ``task`` (a hunt or a check's part), sends its progress and then
-    one ``("result", payload)`` or ``("error", kind, message, traceback)``."""
+    one ``("result", payload)`` or ``("error", kind, message, traceback)``. Job ``index``
+    explores on CPU ``index`` of the allowed ones (``mmlist.sched.affinity``): two jobs pinned
+    to one CPU would share it."""
+    os.environ.setdefault("MMLIST_CPU", str(index))
     flags = _Flags()
     handler = _job_handler(flags)
     for sig in _signals():
@@ -376,7 +379,7 @@ def run_jobs(tasks: list[dict[str, Any]], on_progress: Callable[[str, int, int],
         ctx = mp_context()
         for k, task in enumerate(tasks):
             recv, send = ctx.Pipe(duplex=False)
-            proc = ctx.Process(target=_job, args=(send, task), daemon=True,
+            proc = ctx.Process(target=_job, args=(send, task, k), daemon=True,
                                name=f"mmlist-job-{k + 1}")
             proc.start()
             send.close()

@@ -685,9 +685,13 @@ def md_steps(m: dict[str, Any], targets: list[Target]) -> list[str]:
     return [
         "## Thread handoff and the controlled scheduler's steps (`mmlist.sched.stepcost`)",
         "",
-        f"Two real threads ping-pong {m['handoffs']} times each way with each primitive; µs "
+        f"Two real threads ping-pong {m['handoffs']} times each way with each primitive, both "
+        f"pinned to one CPU as a controlled exploration runs (`mmlist.sched.affinity`); µs "
         f"per handoff, median (min-max) of {m['repeats']} rounds, wall and process CPU. The "
-        f"cheapest is the floor; the controller hands off with `{m['controller_primitive']}`.",
+        f"cheapest is the floor; the controller hands off with `{m['controller_primitive']}`. "
+        f"Left to the OS (typically on two CPUs, each handoff waking an idle one), the same "
+        f"`{m['raw_two_cpus']['kind']}` handoff takes "
+        f"{_us(m['raw_two_cpus']['wall_us'])} µs.",
         "",
         md_table(["primitive", "wall µs", "CPU µs", "", "how"], raw),
         "",

@@ -29,6 +29,7 @@ from typing import Any, Callable
 
 from ..scenarios import Scenario, get as get_scenario, scenario_without
 from ..violation import Violation
+from .affinity import one_cpu
 from .controller import WATCHDOG, Controller, Execution, WorkerPool
 from .decisions import Decision, count_preemptions
 from .restore import Built
@@ -503,7 +504,7 @@ def explore(scenario: Scenario | str, strategy: str | Strategy = "portfolio", se
     runs = st.runs                              # every execution run, pruned ones included
     counted = 0                                 # those this call's budget counts
     try:
-        with variant_applied(variant), WorkerPool() as pool:
+        with one_cpu(), variant_applied(variant), WorkerPool() as pool:
             session = Session(pool)
             while True:
                 if max_executions is not None and counted >= max_executions:
@@ -717,7 +718,7 @@ def replay(replay_dict_or_path: Any, scenario: Scenario | str | None = None,
     cutoff = expected.check == CUTOFF_CHECK         # a cut-off's replay: reproduced by status
     if not cutoff:
         cfg = cfg.stopping_at(expected)
-    with variant_applied(the_variant), WorkerPool() as pool:
+    with one_cpu(), variant_applied(the_variant), WorkerPool() as pool:
         ex = Session(pool).run(sc2, Replay(data["_decisions"], strict=True), cfg,
                                record=2 if record else 0)
     got = (expected if ex.status == "step_budget" else None) if cutoff else \
@@ -744,7 +745,8 @@ def shrink(failure_or_replay: Any, scenario: Scenario | str | None = None,
                     step_budget=int(data.get("step_budget", 5000)),
                     every_access=_every_access(data, where)).stopping_at(v)
     target = (v.check, v.function)
-    with variant_applied(replay_variant(data, where)), WorkerPool() as pool:
+    with one_cpu(), variant_applied(replay_variant(data, where)), \
+            WorkerPool() as pool:
         session = Session(pool)
         sr = shrink_schedule(session, sc, data["_decisions"], target, cfg,
                              dropped=list(data.get("dropped") or []), max_attempts=max_attempts)
@@ -767,7 +769,7 @@ def run_once(scenario: Scenario | str, source: Strategy, structural: bool = True
     """One controlled execution with any decision source (e.g. ``HypothesisSource``)."""
     cfg = RunConfig(structural=structural, fair=fair, step_budget=step_budget)
     source.new_execution()
-    with WorkerPool() as pool:
+    with one_cpu(), WorkerPool() as pool:
         ex = Session(pool).run(resolve(scenario), source, cfg, record=record)
     source.end_execution(ex)
     return ex

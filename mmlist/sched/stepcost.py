@@ -5,7 +5,8 @@ Four measurements, each small enough for a test to run on a budget of a few hund
 
 * ``raw_handoff(kind, n)``: two real threads ping-ponging with one primitive (``_thread`` lock
   pairs, ``threading.Event``, ``threading.Condition``, ``os.pipe``, ``queue.SimpleQueue``):
-  wall-clock µs per handoff. The cheapest is the floor any thread switch pays.
+  wall-clock µs per handoff, on one CPU as explorations run (``same_cpu=False``: where the OS
+  puts them). The cheapest is the floor any thread switch pays.
 * ``switch_cost(n)``: a scheduling point that switches threads: two model threads doing marked
   accesses of a real World's fields, a strategy that always picks the other one. Wall µs per
   step, to compare with ``raw_handoff`` of the primitive the controller hands off with
@@ -40,6 +41,7 @@ from typing import Any, Callable
 from .. import runtime as rt
 from ..kernel.fields import READ_ONCE, WRITE_ONCE
 from ..programs import ThreadSpec
+from .affinity import one_cpu
 from .controller import Controller, WorkerPool
 from .strategies import Strategy
 
@@ -115,8 +117,13 @@ class Handoff:
     cpu_us: float
 
 
-def raw_handoff(kind: str, n: int) -> Handoff:
-    """Two real threads hand control to each other ``n`` times each way with ``kind``."""
+def raw_handoff(kind: str, n: int, same_cpu: bool = True) -> Handoff:
+    """Two real threads hand control to each other ``n`` times each way with ``kind``; on one
+    CPU (``same_cpu``, as the controlled scheduler runs: ``mmlist.sched.affinity``) or
+    wherever the OS puts them (typically two: each handoff then wakes an idle CPU)."""
+    if same_cpu:
+        with one_cpu():
+            return raw_handoff(kind, n, same_cpu=False)
     signal, wait, close = _primitive(kind)
 
     def other() -> None:
@@ -287,7 +294,7 @@ def _run(scenario: str, bodies: list[Callable[[Any], None]], source: Strategy,
             "every_access": False, "watchdog": None}
     params = inspect.signature(Controller.run).parameters
     kwargs = {k: v for k, v in want.items() if k in params}
-    with WorkerPool() as pool:
+    with one_cpu(), WorkerPool() as pool:          # as explore() runs
         ex = Controller(pool).run(world, _specs(bodies), source, suite, **kwargs)
     if ex.status != "finished":
         raise RuntimeError(f"step measurement did not finish: {ex.status}")
@@ -391,6 +398,8 @@ def measure(n: int = 20_000, handoffs: int = 20_000, repeats: int = 5,
             keep(f"nonswitch_{p}", nonswitch_cost(n // 3, p, 3, scenario))
         keep("plain_read", plain_cost(n, "read", scenario))
         keep("plain_write", plain_cost(n, "write", scenario))
+    prim = controller_primitive()
+    two_cpus = [raw_handoff(prim or "lock", handoffs, same_cpu=False) for _ in range(repeats)]
     base_marked = statistics.median(baseline_cost(n, "marked", scenario) for _ in range(3))
     base_plain = statistics.median(baseline_cost(n, "plain", scenario) for _ in range(3))
     raw_out = {k: {"wall_us": _spread([h.wall_us for h in v]),
@@ -405,7 +414,9 @@ def measure(n: int = 20_000, handoffs: int = 20_000, repeats: int = 5,
                          "steps": v[0].steps, "violations": max(s.violations for s in v),
                          "rounds": [asdict(s) for s in v]}
     return {"n": n, "handoffs": handoffs, "repeats": repeats, "scenario": scenario,
-            "raw": raw_out, "floor": floor, "controller_primitive": controller_primitive(),
+            "raw": raw_out, "floor": floor, "controller_primitive": prim,
+            "raw_two_cpus": {"kind": prim or "lock",
+                             "wall_us": _spread([h.wall_us for h in two_cpus])},
             "steps": step_out,
             "baseline_us": {"marked": base_marked, "plain": base_plain}}
 
