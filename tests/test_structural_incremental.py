@@ -66,6 +66,7 @@ class _Compared(CheckSuite):
             own.suite = self.shadow_sink
         self.shadow = Structural(self.shadow_sink, world, _StatsView(self._history,
                                                                      self.shadow_sink), own)
+        self.step_check = self.at_step          # the engine calls the comparison below
 
     def report(self, check: str, message: str, *args: Any, **kw: Any) -> Any:
         if self._in_structural:

@@ -444,15 +444,16 @@ class RaceChecker:
         rcu_assign_pointer by ``mmlist.kernel.fields``): checked as a marked access, then the
         ordering it carries."""
         self.plain(ctx, op, obj, arg, marked=True)
-        order = getattr(arg, "order", None)
-        key = (obj, arg)
+        # a plain str or int names no ordering (``getattr`` with a default costs a caught
+        # AttributeError on them: this runs at every marked access)
+        order = None if type(arg) is str or type(arg) is int else getattr(arg, "order", None)
         if op == rt.WRITE_ONCE:
             if order in _ORDER_WRITES:
-                self.release(ctx, ("store", key))
-            else:
-                self.sync.pop(("store", key), None)      # the last write is no release
+                self.release(ctx, ("store", (obj, arg)))
+            elif self.sync:
+                self.sync.pop(("store", (obj, arg)), None)      # the last write is no release
         elif order in _ORDER_READS:
-            self.acquire(ctx, ("store", key))
+            self.acquire(ctx, ("store", (obj, arg)))
 
     def atomic(self, ctx: Any, obj: Any, arg: Any) -> None:
         """Value-returning atomics are full barriers on their counter; a failed

@@ -123,9 +123,9 @@ class Structural:
         w = self.world
         if not self.all_dirty and not self.dirty_lists and (
                 not self._memcg_enabled or len(w.memcgs) == self._nmemcgs):
-            if not self.dirty_lvs:
-                return True             # nothing changed (a new memcg is a change)
-            return self._check_lruvecs()
+            if self.dirty_lvs:
+                return self._check_lruvecs()
+            return True                 # nothing changed (a new memcg is a change)
         lists = list(w.mm_lists())
         memcgs = tuple(m for m, _ in lists)
         if memcgs != self._memcgs:
@@ -164,18 +164,21 @@ class Structural:
         """Only lruvecs changed: check those of free lists, in the full pass's order."""
         dirty, self.dirty_lvs = self.dirty_lvs, {}
         place = self._place
-        todo = [lv for lv in dirty if lv in place]      # others: on no list any more
-        if len(todo) > 1:
-            todo.sort(key=lambda lv: place[lv][0])
-        for lv in todo:
-            _, memcg, mm_list = place[lv]
+        items: Any = dirty.items()
+        if len(dirty) > 1:
+            items = sorted(items, key=lambda kv: place[kv[0]][0] if kv[0] in place else -1)
+        for lv, aspects in items:
+            p = place.get(lv)
+            if p is None:
+                continue                                # on no list any more
+            _, memcg, mm_list = p
             members = self.members.get(memcg)
             if mm_list.lock.owner is not None or members is None:
-                self.dirty_lvs[lv] = dirty[lv]
+                self.dirty_lvs[lv] = aspects
                 if members is None:
                     self.dirty_lists.add(memcg)
                 continue
-            self.check_lruvec(lv, mm_list, members, dirty[lv])
+            self.check_lruvec(lv, mm_list, members, aspects)
         return not self.dirty_lvs
 
     def full_check(self) -> bool:

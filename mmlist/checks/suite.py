@@ -44,6 +44,10 @@ _QUIET = frozenset({rt.READ, rt.READ_ONCE, rt.BIT_READ, rt.YIELD, rt.CHOOSE})
 MAX_PER_CHECK = 25
 
 
+def _nothing() -> None:
+    pass
+
+
 class CheckSuite:
     """All the checks of one execution.
 
@@ -90,6 +94,9 @@ class CheckSuite:
                 self._extra_handlers[name] = self._extra_handlers.get(name, ()) + (h,)
         #: the structural checks' record of what changed (None: structural checks off)
         self._touch = self._structural.touch if self._structural is not None else None
+        #: what an engine calls at each scheduling point (``at_step`` without the indirection)
+        self.step_check = (self._structural.check if self._structural is not None
+                           else _nothing)
         if self._structural is not None:
             # what the history and ownership track and the structural checks compare with
             self._history.changed = self._structural.touch_lruvec

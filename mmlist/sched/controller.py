@@ -126,7 +126,9 @@ class Controller(rt.Engine):
         self.source = source
         self.suite = suite
         self.on_event = suite.on_event
-        self.at_step = suite.at_step
+        # the structural checks at each step: CheckSuite.step_check (at_step without its
+        # indirection), or at_step of any other suite
+        self.at_step = getattr(suite, "step_check", None) or suite.at_step
         self.structural = structural
         self.fair = fair
         self.step_budget = step_budget
