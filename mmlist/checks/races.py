@@ -558,7 +558,7 @@ class RaceChecker:
                     self._race(ctx, obj, arg, r, rec)
             loc[0] = rec
             if reads:
-                loc[1] = {}
+                reads.clear()
         else:
             reads[t] = rec
 
