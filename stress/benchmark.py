@@ -909,15 +909,17 @@ def meta_of(args: argparse.Namespace, budget: Budget) -> dict[str, Any]:
 
 
 def _commit() -> str:
-    """The checkout's commit, "+ uncommitted changes" when the work tree differs from it."""
+    """The checkout's commit, "+ uncommitted changes" when the work tree differs from it in
+    anything but the benchmark's own outputs (docs/benchmarks*: an earlier run's figures)."""
     try:
         head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                               capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                               cwd=ROOT, capture_output=True, text=True,
-                               timeout=10).stdout.strip()
+        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                                cwd=ROOT, capture_output=True, text=True,
+                                timeout=10).stdout.splitlines()
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+    dirty = [line for line in status if not line[3:].startswith("docs/benchmarks")]
     return (head or "unknown") + (" + uncommitted changes" if dirty else "")
 
 
