@@ -377,6 +377,31 @@ REGISTRY: tuple[Entry, ...] = (
                   "mm_update_next_owner(): the candidate scan reads c->mm without task_lock(c) "
                   "(under read_lock(&tasklist_lock) in the C) and re-checks it under "
                   "task_lock(c) before using it ('if (c->mm != mm) goto retry' in the C)."),
+              BenignRace(
+                  "mm_update_next_owner", None, "task.flags",
+                  "mm_update_next_owner(): 'if (g->flags & PF_KTHREAD) continue;' in the "
+                  "for_each_process() scan reads another task's flags while that task's "
+                  "exit_signals() sets PF_EXITING in the same word: PF_KTHREAD, the only bit "
+                  "read, is fixed when the task is created, so the test's answer does not "
+                  "depend on the order."),
+          )),
+    Entry("B9", "mem_cgroup_attach() (the seed) reads mm->owner without READ_ONCE() while "
+                "mm_update_next_owner() of an exiting sharer of the mm changes it",
+          "benign", "the comparison 'task->mm->owner == task' cannot depend on the race: "
+                    "mm->owner becomes task only by mm_update_next_owner() choosing it, under "
+                    "task_lock(task), which mem_cgroup_attach() holds; it stops being task only "
+                    "when task itself exits, after exit_mm() cleared task->mm under the same "
+                    "lock. A concurrent change is from one other task to another, and both "
+                    "compare unequal (a READ_ONCE() there would only document it)",
+          "any", _always, (), anchor="b9-mem_cgroup_attach-reads-the-owner-as-it-changes",
+          benign_races=(
+              BenignRace(
+                  "mem_cgroup_attach", None, "mm.owner",
+                  "mem_cgroup_attach(): 'if (task->mm && task->mm->owner == task)' under "
+                  "task_lock(task) reads mm->owner plainly while an exiting sharer's "
+                  "mm_update_next_owner() hands the mm to another task with WRITE_ONCE() under "
+                  "that task's task_lock: neither value is task, so the test is false either "
+                  "way.", other_marked=True),
           )),
     Entry("B8", "the look-around's report into the Bloom filter of the max_seq it read races "
                 "the clear of that filter for a later generation",

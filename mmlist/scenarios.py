@@ -503,8 +503,9 @@ def _thread_of_app1(w: World) -> None:
     _clone_thread(w, "app1")
 
 
-def _clone_thread(w: World, comm: str) -> object:
-    """``comm`` clones a thread (CLONE_VM: same mm, same memcg), named ``<comm>-thread``."""
+def _clone_thread(w: World, comm: str, name: str | None = None) -> object:
+    """``comm`` clones a thread (CLONE_VM: same mm, same memcg), named ``name`` (default
+    ``<comm>-thread``)."""
     from . import runtime as rt
     from .model import fork
     from .model.structs import CLONE_VM
@@ -515,8 +516,27 @@ def _clone_thread(w: World, comm: str) -> object:
         thread = fork.kernel_clone(parent, CLONE_VM)
     finally:
         ctx.task = saved
-    thread.label = f"{comm}-thread"
+    thread.label = name or f"{comm}-thread"
     return thread
+
+
+def _two_sharers_of_app1(w: World) -> None:
+    """app1 and two CLONE_VM children of it (processes of their own sharing mm#1, in A)."""
+    _base(w, memcgs=("A", "B"), apps={"app1": "A", "app2": "A"}, walkers=("reclaim0",))
+    _clone_thread(w, "app1", "vm1")
+    _clone_thread(w, "app1", "vm2")
+
+
+register(Scenario(
+    "owner-exits-migrate", "app1, the owner of an mm shared with two CLONE_VM children, exits "
+                           "while app2 exits too and the second child is moved to memcg B: "
+                           "mm_update_next_owner() hands the mm to the first child as "
+                           "mem_cgroup_attach() reads mm->owner, and scans the tasks' flags as "
+                           "app2 sets PF_EXITING",
+    setup=_two_sharers_of_app1,
+    threads=lambda w: [P.exiter("app1"), P.exiter("app2"), P.migrator(_pid_of(w, "vm2"), "B"),
+                       P.direct_reclaim("reclaim0", "A"), P.kworker()],
+    covers=("exit", "mm_update_next_owner", "mem_cgroup_attach", "lru_gen_migrate_mm")))
 
 
 register(Scenario(

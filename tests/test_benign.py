@@ -303,3 +303,34 @@ def test_look_around_report_racing_a_later_clear_is_b8_and_only_from_the_look_ar
     msgs = [f.violation.message for f in bare.failures if f.violation.check == "data_race"]
     assert any("set_bloom_filter() via" in m and "clear_bloom_filter() via bitmap_clear()" in m
                for m in msgs), msgs
+
+
+def test_owner_and_flags_reads_racing_an_exit_are_b9_and_b7():
+    """B9 and B7's third row (found by the free-running stress of issue 12, rebuilt in the
+    scenario owner-exits-migrate): app1, owning mm#1 shared with its CLONE_VM children vm1 and
+    vm2, exits while app2 exits too and vm2 is moved to memcg B. mem_cgroup_attach() reads
+    mm->owner under task_lock(vm2) while mm_update_next_owner() writes it (WRITE_ONCE) under
+    task_lock(vm1); the owner scan reads app2's flags while app2's exit_signals() sets
+    PF_EXITING. With the rows both are judged benign and the search finds nothing; without
+    them both are data races."""
+    from mmlist.checks import races
+    r = sched.explore("owner-exits-migrate", strategy="portfolio", max_executions=200,
+                      shrink=False)
+    assert not r.failures, [str(f) for f in r.failures]
+    judged = {field for field, _why in r.benign_races}
+    assert {"mm.owner", "task.flags"} <= judged, r.benign_races
+    rows = [k for k in races.BENIGN if (k[0], k[2]) in {("mem_cgroup_attach", "mm.owner"),
+                                                        ("mm_update_next_owner", "task.flags")}]
+    assert len(rows) == 2
+    saved = {k: races.BENIGN.pop(k) for k in rows}
+    try:
+        bare = sched.explore("owner-exits-migrate", strategy="portfolio", max_executions=200,
+                             shrink=False)
+    finally:
+        races.BENIGN.update(saved)
+    msgs = [f.violation.message for f in bare.failures if f.violation.check == "data_race"]
+    assert any("READ in mem_cgroup_attach()" in m and
+               "WRITE (marked) in mm_update_next_owner()" in m for m in msgs), msgs
+    assert any(".flags" in m and "exit_signals()" in m and "mm_update_next_owner()" in m
+               for m in msgs), msgs
+
