@@ -180,6 +180,12 @@ def build_parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="walker and life-cycle threads on free-running threads")
     d.add_argument("--seconds", type=_positive_float, default=5.0)
     d.add_argument("--seed", type=_non_negative_int, default=0)
+
+    from .stress_cmd import add_arguments as stress_arguments
+    st = sub.add_parser("stress", help="a long-lived world under churn on free-running real "
+                                       "threads, every check listening (docs/stress.md)",
+                        epilog=EXIT_CODES, formatter_class=fmt)
+    stress_arguments(st)
     return p
 
 
@@ -432,10 +438,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_stress(args: argparse.Namespace) -> int:
+    from .stress_cmd import run
+    return run(args)
+
+
 COMMANDS = {"hunt": cmd_hunt, "check": cmd_check, "replay": cmd_replay,
             "scenarios": cmd_scenarios, "mutants": cmd_mutants, "variants": cmd_variants,
             "findings": cmd_findings, "mutate": cmd_mutate, "coverage": cmd_coverage,
-            "demo": cmd_demo}
+            "demo": cmd_demo, "stress": cmd_stress}
 
 
 def _in_variant(exc: BaseException, variant: str) -> bool:
