@@ -1,5 +1,6 @@
 """The ``mmlist`` command: hunt, check, replay, mutate, scenarios, mutants, variants, findings,
-demo.
+coverage, demo, stress (free-running threads on a world under churn), campaign (hunt and stress
+tasks on a Dask cluster).
 
 Exit codes (``EXIT_CODES``): 0 nothing found; 1 a violation that no registry entry explains
 (``replay``: reproduced); 3 only known findings and benign judgements; 2 bad input (one line on
@@ -186,6 +187,12 @@ def build_parser() -> argparse.ArgumentParser:
                                        "threads, every check listening (docs/stress.md)",
                         epilog=EXIT_CODES, formatter_class=fmt)
     stress_arguments(st)
+
+    from .campaign import add_arguments as campaign_arguments
+    ca = sub.add_parser("campaign", help="hunt and stress tasks of a campaign file on a Dask "
+                                         "cluster, merged into one report (docs/stress.md)",
+                        epilog=EXIT_CODES, formatter_class=fmt)
+    campaign_arguments(ca)
     return p
 
 
@@ -443,10 +450,16 @@ def cmd_stress(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def cmd_campaign(args: argparse.Namespace) -> int:
+    from .campaign import run
+    return run(args)
+
+
 COMMANDS = {"hunt": cmd_hunt, "check": cmd_check, "replay": cmd_replay,
             "scenarios": cmd_scenarios, "mutants": cmd_mutants, "variants": cmd_variants,
             "findings": cmd_findings, "mutate": cmd_mutate, "coverage": cmd_coverage,
-            "demo": cmd_demo, "stress": cmd_stress}
+            "demo": cmd_demo, "stress": cmd_stress,
+            "campaign": cmd_campaign}
 
 
 def _in_variant(exc: BaseException, variant: str) -> bool:
