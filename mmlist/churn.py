@@ -356,7 +356,7 @@ def start(cfg: ChurnConfig) -> RunState:
     state = RunState(c, engine, counter)
     if cfg.checks:
         from .checks import CheckSuite
-        state.suite = CheckSuite(world, structural=True, races=True)
+        state.suite = CheckSuite(world, structural=True, races=True, free_running=True)
         engine.listeners.append(state.suite.on_event)
     else:
         def collect(ctx: rt.ThreadCtx, op: int, obj: Any, arg: Any) -> None:

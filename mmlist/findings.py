@@ -137,8 +137,11 @@ def b4_use_mm_in_migration_window(v: Violation) -> bool:
     mm = sw[1].get("mm") if sw else None
     if not mm or mm == "NULL":
         return False
-    mig = _last(v, "migrate")
-    if mig is None or mig[1].get("mm") != mm:
+    # the last migration of *this* mm: other threads may migrate other mms meanwhile (a
+    # free-running stress does; mm_update_next_owner() migrates too)
+    mig = next(((i, f) for i, f in reversed(list(_events(v, "migrate")))
+                if f.get("mm") == mm), None)
+    if mig is None:
         return False
     who = v.trace[mig[0]][0]
     deleted = any(i > mig[0] for i, f in _events(v, "del", who) if f.get("mm") == mm)

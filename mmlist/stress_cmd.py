@@ -16,7 +16,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import churn
+from . import churn, coverage
 from .findings import Label, classify, finding_key
 from .hunt import EXIT_KNOWN, EXIT_NEW, EXIT_OK
 
@@ -101,6 +101,8 @@ class StressReport:
     threads_left: list[str]
     findings: list[Distinct] = field(default_factory=list)
     strict: bool = False
+    #: the coverage points (mmlist.coverage) the model threads reached
+    coverage: list[str] = field(default_factory=list)
 
     def of_kind(self, kind: str) -> list[Distinct]:
         return [f for f in self.findings if f.label.kind == kind]
@@ -126,6 +128,9 @@ class StressReport:
                                                     for k, n in self.lifecycle.items()))
         lines.append(f"aging calls completed: {self.rounds}; max_seq: "
                      + ", ".join(f"{k} {v}" for k, v in self.max_seq.items()))
+        lines.append(coverage.summary(self.coverage) + " reached by the model threads; "
+                     "never reached: " + (", ".join(coverage.unreached(self.coverage))
+                                          or "none"))
         lines.append(f"structural checks run: {self.checks_run} (world stopped every "
                      f"{churn.ChurnConfig.check_interval * 1000:.0f} ms"
                      + (f"; {self.checks_skipped} skipped: it did not stop in time)"
@@ -163,6 +168,8 @@ class StressReport:
                 "structural_checks_skipped": self.checks_skipped, "checks": self.checks,
                 "noise_events": self.noise_events, "max_seq": self.max_seq,
                 "threads_left": self.threads_left,
+                "coverage": sorted(self.coverage),
+                "coverage_unreached": coverage.unreached(self.coverage),
                 "counts": {k: len(self.of_kind(k)) for k in ("new", "known", "benign")},
                 "findings": [f.to_dict() for f in self.findings],
                 "exit_code": self.exit_code}
@@ -245,11 +252,12 @@ def run(args: argparse.Namespace) -> int:
                             lifecycle=args.lifecycle,
                             noise=args.noise, checks=not args.no_checks)
     progress = _Progress(not args.no_progress)
-    if variant is not None:
-        with variant.applied():
+    with coverage.recording() as cov:
+        if variant is not None:
+            with variant.applied():
+                state = _run(cfg, progress)
+        else:
             state = _run(cfg, progress)
-    else:
-        state = _run(cfg, progress)
     progress(state)                         # the first-seen times of late violations
     report = StressReport(
         args={k: getattr(args, k) for k in ("duration", "walkers", "tasks", "memcgs", "nodes",
@@ -262,7 +270,7 @@ def run(args: argparse.Namespace) -> int:
         noise_events=state.engine.noise_events, max_seq=state.max_seqs(),
         threads_left=[n for n in state.threads if n not in state.finished],
         findings=distinct(state.violations, state.churn.world.config, progress.seen),
-        strict=args.strict)
+        strict=args.strict, coverage=sorted(cov.hit))
     print(report.render())
     if args.json_path:
         from .cli import EXIT_INTERNAL, _write_json

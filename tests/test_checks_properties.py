@@ -537,3 +537,27 @@ def test_a_lost_aging_is_reported_and_an_allocation_failure_is_excused():
     s2.ended.add(c)
     s2.at_end(finished=True)
     assert [v.check for v in s2.violations if v.check == "aging_progress"] == ["aging_progress"]
+
+
+def test_page_walk_allows_for_a_write_heard_before_it_landed_only_when_free_running():
+    """Free-running threads (``mmlist stress``): another thread's page-table write is heard
+    before it takes effect, and may land inside a walker's bracket opened in between; such a
+    bracket is not judged until the writer's next op says the write has landed. Under the
+    controlled scheduler (the default) nothing changes: the write has landed before any other
+    thread runs. Found by a stress run that judged a walk whose table another CPU touched."""
+    from checks_helpers import ctx, small_world
+    from mmlist.checks import CheckSuite
+    from mmlist import runtime as rt
+    for free in (True, False):
+        w = small_world()
+        suite = CheckSuite(w, free_running=free)
+        pw = suite._walks
+        walker, toucher = ctx("reclaim0", 0), ctx("cpu0", 1)
+        mm = w.mms[0]
+        lv = next(iter(w.lruvecs()))
+        suite.on_event(toucher, rt.WRITE, mm.pgtables, "ptes")          # heard, not landed
+        pw._open(walker, "pmd", lv, mm.pgtables, 0)
+        assert pw.open.pop(walker).foreign_ptes is free
+        suite.on_event(toucher, rt.READ_ONCE, lv.mm_state, "seq")       # its next op: landed
+        pw._open(walker, "pmd", lv, mm.pgtables, 0)
+        assert pw.open.pop(walker).foreign_ptes is False

@@ -215,6 +215,21 @@ def _trace_mismatches():
     return out
 
 
+def test_b4_holds_when_another_mm_is_migrated_after_this_ones_delete():
+    """A free-running stress migrates several mms at once (and mm_update_next_owner() migrates
+    too): what B4 asks is that *this* mm is between its del and its add, whatever other mms'
+    migrations the trace shows after it. Found by `mmlist stress` labelling such a warning
+    [NEW] (the signature looked only at the last migration of any mm)."""
+    v, c = b4()
+    w = _with(v, ["exit(app2)", "migrate", {"mm": "mm#2", "src": "A", "dst": "B"}], at=3)
+    w = _with(w, ["exit(app2)", "del", {"mm": "mm#2", "memcg": "A"}], at=4)
+    w = _with(w, ["exit(app2)", "add", {"mm": "mm#2", "memcg": "B"}], at=5)
+    assert classify(w, c).id == "B4"
+    # and this mm's own add, even after the other migration, still takes it out of the window
+    x = _with(w, ["migrate", "add", {"mm": "mm#1", "memcg": "B"}], at=6)
+    assert classify(x, c) == NEW
+
+
 def _with(v: Violation, event: list, at: int) -> Violation:
     v = copy.deepcopy(v)
     v.trace.insert(at, event)

@@ -82,10 +82,15 @@ class _Bracket:
 
 
 class PageWalk:
-    def __init__(self, suite: Any, world: Any):
+    def __init__(self, suite: Any, world: Any, free_running: bool = False):
         self.suite = suite
         self.world = world
         self.open: dict[Any, _Bracket] = {}
+        #: free-running threads: a page-table write is heard before it takes effect, and other
+        #: threads run in between; until its thread's next op is heard, it may still land
+        #: (thread -> the page tables written). Always empty under the controlled scheduler.
+        self.free_running = free_running
+        self.inflight: dict[Any, Any] = {}
 
         #: walk -> the mm it holds and what its walk_mm() did: regions entered, reasons to stop
         self.walking: dict[Any, dict] = {}
@@ -151,6 +156,12 @@ class PageWalk:
         for c, b in self.open.items():
             if c is not ctx and b.pt is pt:
                 b.foreign_ptes = True
+        if self.free_running:
+            self.inflight[ctx] = pt
+
+    def effect_done(self, ctx: Any) -> None:
+        """``ctx`` made another op: its page-table write has taken effect."""
+        self.inflight.pop(ctx, None)
 
     def on_lock(self, ctx: Any, lock: Any) -> None:
         for c, b in self.open.items():
@@ -166,8 +177,10 @@ class PageWalk:
     def _open(self, ctx: Any, kind: str, lv: Any, pt: Any, region: int, **extra: Any) -> None:
         if pt is None or lv is None:
             return
-        self.open[ctx] = _Bracket(kind, pt, lv, region, pt.young.copy(), pt.gen.copy(),
-                                  lv.lrugen.__dict__["_max_seq"], extra=extra)
+        b = self.open[ctx] = _Bracket(kind, pt, lv, region, pt.young.copy(), pt.gen.copy(),
+                                      lv.lrugen.__dict__["_max_seq"], extra=extra)
+        # a write heard before the bracket opened may land inside it (free-running only)
+        b.foreign_ptes = any(c is not ctx and p is pt for c, p in self.inflight.items())
 
     def t_pmd_enter(self, ctx: Any, f: dict) -> None:
         walk = f["walk"]

@@ -56,8 +56,12 @@ class CheckSuite:
     """
 
     def __init__(self, world: Any, structural: bool = True, races: bool = True,
-                 history: bool = True, lockdep: bool = True, recent: int = 20):
+                 history: bool = True, lockdep: bool = True, recent: int = 20,
+                 free_running: bool = False):
         self.world = world
+        #: the engine lets other threads run between an op's notification and its effect
+        #: (free-running threads): checks that compare snapshots of shared state allow for it
+        self.free_running = free_running
         self.violations: list[Violation] = []
         self._keys: set = set()
         self._per_check: dict[str, int] = {}
@@ -75,7 +79,7 @@ class CheckSuite:
         self._waiting = Waiting(self, world) if history else None
         self._bloom = BloomNegatives(self, world) if history else None
         self._usage = UsageHints(self, world) if history else None
-        self._walks = PageWalk(self, world) if history else None
+        self._walks = PageWalk(self, world, free_running) if history else None
         self._skips = SkipRule(self, world) if history else None
         self._extra = [x for x in (self._lifetimes, self._ownership, self._waiting,
                                    StatsHist(self, world) if history else None,
@@ -170,6 +174,9 @@ class CheckSuite:
 
     # --- the listener ----------------------------------------------------------------------------
     def on_event(self, ctx: Any, op: int, obj: Any, arg: Any) -> None:
+        walks = self._walks
+        if walks is not None and walks.inflight and ctx in walks.inflight:
+            walks.effect_done(ctx)          # its earlier page-table write has taken effect
         bloom = self._bloom
         if bloom is not None and bloom.pending and op != _BIT_READ and op != _BIT_WRITE:
             bloom.op_done(ctx)
@@ -177,7 +184,8 @@ class CheckSuite:
             if op == _WRITE:
                 if self._touch is not None:
                     self._touch(obj, arg)
-                if arg == "ptes" and self._walks is not None and self._walks.open:
+                if arg == "ptes" and self._walks is not None and (
+                        self._walks.open or self.free_running):
                     self._walks.on_ptes_write(ctx, obj)
             elif arg == "oom_victim" and self._skips is not None:
                 self._skips.on_oom_read(ctx, obj)
