@@ -174,9 +174,10 @@ class CheckSuite:
 
     # --- the listener ----------------------------------------------------------------------------
     def on_event(self, ctx: Any, op: int, obj: Any, arg: Any) -> None:
-        walks = self._walks
-        if walks is not None and walks.inflight and ctx in walks.inflight:
-            walks.effect_done(ctx)          # its earlier page-table write has taken effect
+        if self.free_running:
+            walks = self._walks
+            if walks is not None and ctx in walks.inflight:
+                walks.effect_done(ctx)      # its earlier page-table write has taken effect
         bloom = self._bloom
         if bloom is not None and bloom.pending and op != _BIT_READ and op != _BIT_WRITE:
             bloom.op_done(ctx)
