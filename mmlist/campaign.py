@@ -54,9 +54,11 @@ _KEYS = {
              "mutant", "strict", "every_access", "no_structural", "watchdog",
              "stop_at_first"},
     "stress": {"duration", "walkers", "tasks", "lifecycle", "memcgs", "nodes", "noise", "seed",
-               "seeds", "variant", "mutant", "strict", "no_checks"},
+               "seeds", "variant", "mutant", "strict", "no_checks", "config", "no_replay",
+               "replay_known", "replay_budget", "memcg_cycles", "no_debugfs"},
 }
-_BOOLS = {"strict", "every_access", "no_structural", "stop_at_first", "no_checks"}
+_BOOLS = {"strict", "every_access", "no_structural", "stop_at_first", "no_checks",
+          "no_replay", "replay_known", "no_debugfs"}
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -175,6 +177,11 @@ def _flags(task: dict[str, Any], where: str) -> list[str]:
                 raise _usage(f"{where}: 'scenarios' must be a list of scenario names")
             for s in value:
                 out += ["--scenario", s]
+        elif key == "config":
+            if not isinstance(value, list) or not all(isinstance(s, str) for s in value):
+                raise _usage(f"{where}: 'config' must be a list of \"KEY=VALUE\" strings")
+            for s in value:
+                out += ["--config", s]
         elif isinstance(value, (int, float, str)) and not isinstance(value, bool):
             out += [flag, str(value)]
         else:
@@ -244,6 +251,7 @@ def _run_command(argv: list[str], tmp: str) -> dict[str, Any]:
         return rep.to_dict()
     from .stress_cmd import run
     ns.json_path = os.path.join(tmp, "stress.json")
+    ns.out = os.path.join(tmp, "replays")
     run(ns)
     with open(ns.json_path) as fh:
         data = json.load(fh)

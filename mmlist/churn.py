@@ -30,6 +30,7 @@ from .model.world import World
 from .programs import ThreadSpec, _css_ref
 from .scenarios import _SetupEngine
 from .engines.noisy import NoisyEngine, OpCounter
+from .oplog import OpLog
 from .violation import Violation
 
 #: noise level -> (probability of noise at a scheduling point, switch interval in seconds)
@@ -41,7 +42,10 @@ NOISE_LEVELS: dict[str, tuple[float, float | None]] = {
 #: the switch interval of a noise given as a bare probability
 NOISE_INTERVAL = 1e-5
 #: life-cycle operations, as counted in the table
-LIFECYCLE_OPS = ("fork", "fork-vm", "exec", "exit", "migrate", "switch", "use_mm")
+LIFECYCLE_OPS = ("fork", "fork-vm", "exec", "exit", "migrate", "switch", "use_mm", "mkdir",
+                 "rmdir")
+#: seconds between two mkdir/rmdir cycles of the memcg thread
+MEMCG_PACE = 0.05
 #: CPUs that context-switch (a third CPU runs the kthread that borrows mms)
 CPU_THREADS = 2
 #: how long (seconds) the checker waits for the world to stop before it skips a check
@@ -61,10 +65,16 @@ class ChurnConfig:
     nodes: int = 1
     seed: int = 0
     lifecycle: int = 2        # life-cycle threads, each owning a pool of churned tasks
+    #: mkdir/move in/move out/rmdir cycles of the memcg thread (0: no such thread): each makes
+    #: a memcg the World keeps (freed) until the end, so they are counted
+    memcg_cycles: int = 64
+    debugfs: bool = True      # the debugfs full scan (``lru_gen_seq_write``) thread
     noise: str = "low"        # a level of NOISE_LEVELS or a probability
     checks: bool = True
     #: seconds between two structural checks of the checker thread
     check_interval: float = 0.02
+    #: changes to the modelled kernel's configuration (``--config KEY=VALUE``: ``STRESS_CONFIG``)
+    config: dict[str, Any] = field(default_factory=dict)
 
     def noise_params(self) -> tuple[float, float | None]:
         """(probability, switch interval) of ``noise``; ValueError when it is neither."""
@@ -85,31 +95,88 @@ def memcg_names(n: int) -> list[str]:
 def build_world(cfg: ChurnConfig) -> tuple[World, list[Any], list[Any]]:
     """The World of a stress run, built in the set-up context (the scenarios' guard refuses a
     set-up that would hang). Returns it, the churned tasks and the CPU-switched tasks."""
-    config = Config(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64, PTRS_PER_PTE=16, nr_nodes=cfg.nodes,
-                    nr_cpus=CPU_THREADS + 1)
-    world = World(config)
+    world = World(world_config(cfg))
+    with world, rt.installed(_SetupEngine("stress")):
+        churned, switched = populate(world, cfg)
+    return world, churned, switched
+
+
+#: the configuration a stress run may change (``--config``), and why the others are fixed: the
+#: stress World has memcgs (``CONFIG_MEMCG``, ``mem_cgroup_disabled``: the hunt scenarios
+#: ``nomemcg-*`` cover the global list), ``--nodes`` sets the nodes, the threads set the CPUs
+STRESS_CONFIG = ("CONFIG_LRU_GEN_STATS", "MAX_NR_GENS", "MIN_LRU_BATCH", "MAX_LRU_BATCH",
+                 "arch_has_hw_pte_young", "PREEMPT_RT", "CONFIG_ARCH_WANT_IRQS_OFF_ACTIVATE_MM",
+                 "PTRS_PER_PTE", "gfp_atomic_may_fail", "mm_walk_alloc_may_fail",
+                 "mmap_lock_contended")
+
+
+def parse_config(items: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` strings (``PREEMPT_RT=1``, ``arch_has_hw_pte_young=false``,
+    ``MAX_NR_GENS=5``) as Config changes; ValueError naming the first bad one."""
+    import dataclasses
+    types = {f.name: f.type for f in dataclasses.fields(Config)}
+    out: dict[str, Any] = {}
+    for item in items:
+        key, eq, text = item.partition("=")
+        key = key.strip()
+        if not eq or key not in STRESS_CONFIG:
+            raise ValueError(f"--config {item!r}: expected KEY=VALUE with KEY one of "
+                             f"{', '.join(STRESS_CONFIG)}")
+        text = text.strip().lower()
+        if types[key] in (bool, "bool"):
+            if text not in ("0", "1", "true", "false", "y", "n", "yes", "no"):
+                raise ValueError(f"--config {item!r}: {key} is a boolean (1/0, true/false)")
+            out[key] = text in ("1", "true", "y", "yes")
+        else:
+            try:
+                out[key] = int(text)
+            except ValueError:
+                raise ValueError(f"--config {item!r}: {key} is an integer") from None
+    cfg = Config(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64, PTRS_PER_PTE=16).with_(**out)
+    if cfg.MIN_LRU_BATCH < 1 or cfg.MAX_LRU_BATCH < cfg.MIN_LRU_BATCH or cfg.PTRS_PER_PTE < 1 \
+            or cfg.PTRS_PER_PTE > 512 or cfg.MAX_NR_GENS > 16:
+        raise ValueError("--config: out of range (1 <= MIN_LRU_BATCH <= MAX_LRU_BATCH, "
+                         "1 <= PTRS_PER_PTE <= 512, MAX_NR_GENS <= 16)")
+    try:
+        cfg.check_build()
+    except Exception as e:                  # a BUILD_BUG_ON
+        raise ValueError(f"--config: this configuration does not build: {e}") from None
+    return out
+
+
+def world_config(cfg: ChurnConfig) -> Config:
+    return Config(MIN_LRU_BATCH=8, MAX_LRU_BATCH=64, PTRS_PER_PTE=16, nr_nodes=cfg.nodes,
+                  nr_cpus=CPU_THREADS + 1).with_(**cfg.config)
+
+
+def populate(world: World, cfg: ChurnConfig) -> tuple[list[Any], list[Any]]:
+    """The set-up of a stress World (in a set-up context): its memcgs and tasks. A stress
+    find's replay scenario (``mmlist.stress_replay``) starts from the same, so that the pids
+    of the tasks it names are the same."""
     churned: list[Any] = []
     switched: list[Any] = []
-    with world, rt.installed(_SetupEngine("stress")):
-        names = memcg_names(cfg.memcgs)
-        for m in names:
-            world.mem_cgroup_alloc(m)
-        for i in range(cfg.tasks):
-            churned.append(world.spawn(names[i % len(names)], comm=f"app{i}", nr_regions=2))
-        # long-lived tasks the CPUs switch between (never exit), two per CPU: a task sits on
-        # one runqueue, so two CPUs never switch to the same task
-        for cpu_id in range(CPU_THREADS):
-            for i in range(2):
-                switched.append(world.spawn(names[i % len(names)], comm=f"run{cpu_id}.{i}",
-                                            nr_regions=2))
-        for i in range(cfg.walkers):
-            world.user_task(f"reclaim{i}", names[i % len(names)])
-        for nid in range(cfg.nodes):
-            world.kthread(f"kswapd{nid}", kswapd=True)
-        world.user_task("sh")
-        world.kthread("kworker/u8:0")
-        world.kthread("kthread0")
-    return world, churned, switched
+    names = memcg_names(cfg.memcgs)
+    for m in names:
+        world.mem_cgroup_alloc(m)
+    for i in range(cfg.tasks):
+        churned.append(world.spawn(names[i % len(names)], comm=f"app{i}", nr_regions=2))
+    # long-lived tasks the CPUs switch between (never exit), two per CPU: a task sits on
+    # one runqueue, so two CPUs never switch to the same task
+    for cpu_id in range(CPU_THREADS):
+        for i in range(2):
+            switched.append(world.spawn(names[i % len(names)], comm=f"run{cpu_id}.{i}",
+                                        nr_regions=2))
+    for i in range(cfg.walkers):
+        world.user_task(f"reclaim{i}", names[i % len(names)])
+    for nid in range(cfg.nodes):
+        world.kthread(f"kswapd{nid}", kswapd=True)
+    world.user_task("sh")
+    world.kthread("kworker/u8:0")
+    world.kthread("kthread0")
+    # (after the others: a stress replay file names tasks by pid)
+    world.user_task("debugfs")
+    world.spawn(names[0], comm="mover", nr_regions=2)
+    return churned, switched
 
 
 # --- the threads ----------------------------------------------------------------------------------
@@ -128,6 +195,8 @@ class Churn:
     rounds: int = 0                                 # aging calls completed
     checks_run: int = 0                             # structural checks of the checker
     checks_skipped: int = 0                         # the world did not stop in time
+    #: what every thread did (``mmlist.oplog``): a stress find is replayed from it
+    log: OpLog | None = None
 
     def count(self, kind: str) -> None:
         with self.lock:
@@ -180,15 +249,20 @@ def _lifecycle_step(c: Churn, owner: int, r: random.Random) -> None:
         return
     t = r.choice(pool)
     if kind in ("fork", "fork-vm"):
+        e = c.log.begin("fork", t.pid, int(kind == "fork-vm"), None)
         child = _as(t, lambda: fork.kernel_clone(t, CLONE_VM if kind == "fork-vm" else 0))
+        e.op[3] = child.pid
         with c.lock:
             pool.append(child)
     elif kind == "exec":
+        e = c.log.begin("exec", t.pid)
         _as(t, exec_.do_execve)
     else:
+        e = c.log.begin("exit", t.pid)
         _as(t, exit_.do_exit)
         with c.lock:
             pool.remove(t)
+    c.log.end(e)
     c.count(kind)
 
 
@@ -210,8 +284,10 @@ def migrator(c: Churn, name: str) -> ThreadSpec:
         r = random.Random(f"{c.cfg.seed}:{name}")
         names = memcg_names(c.cfg.memcgs)
         while not c.stop.is_set():
-            t = r.choice(c.everyone())
-            memcontrol.cgroup_migrate(t.pid, w.memcg(r.choice(names)))
+            t, dst = r.choice(c.everyone()), r.choice(names)
+            e = c.log.begin("migrate", t.pid, dst)
+            memcontrol.cgroup_migrate(t.pid, w.memcg(dst))
+            c.log.end(e)
             c.count("migrate")
     return ThreadSpec(name, cgroup_procs_write, P._by_comm("sh"),
                       describe="migrates tasks between memcgs")
@@ -228,7 +304,10 @@ def cpu_switcher(c: Churn, cpu_id: int) -> ThreadSpec:
         ctx = rt.current_ctx()
         while not c.stop.is_set():
             ctx.task = w.runqueues[cpu_id].curr
-            P.cpu(cpu_id, [r.choice(comms)]).body(w)
+            comm = r.choice(comms)
+            e = c.log.begin("switch", cpu_id, comm)
+            P.cpu(cpu_id, [comm]).body(w)
+            c.log.end(e)
             c.count("switch")
     return ThreadSpec(f"cpu{cpu_id}", schedule, lambda w: w.runqueues[cpu_id].curr,
                       cpu=cpu_id, describe=f"CPU {cpu_id} context-switches")
@@ -240,14 +319,86 @@ def kthread_user(c: Churn, cpu_id: int) -> ThreadSpec:
         r = random.Random(f"{c.cfg.seed}:kthread")
         while not c.stop.is_set():
             t = r.choice(c.everyone())
-            mm = t.__dict__["_mm"]
-            if mm is not None and fork.mmget_not_zero(mm):
-                sched.kthread_use_mm(mm)
-                sched.kthread_unuse_mm(mm)
-                fork.mmput(mm)
+            e = c.log.begin("use_mm", t.pid)
+            borrow_mm(t)
+            c.log.end(e)
             c.count("use_mm")
     return ThreadSpec("use_mm(kthread0)", kthread_worker_fn, P._by_comm("kthread0"),
                       cpu=cpu_id, describe="kthread0 borrows mms")
+
+
+def borrow_mm(t: Any) -> None:
+    """``kthread_use_mm()`` of ``t``'s mm, if it still has users, and back."""
+    mm = t.__dict__["_mm"]
+    if mm is not None and fork.mmget_not_zero(mm):
+        sched.kthread_use_mm(mm)
+        sched.kthread_unuse_mm(mm)
+        fork.mmput(mm)
+
+
+def age_node(w: World, nid: int) -> None:
+    """kswapd's ``balance_pgdat()``: ``lru_gen_age_node()`` at priority 12 (it never waits)."""
+    aging.lru_gen_age_node(w.nodes[nid], scan_control(priority=12))
+
+
+def reclaim(w: World, memcg: str, nid: int, priority: int) -> None:
+    """Direct reclaim of one memcg's lruvec (``get_nr_to_scan()``), under the css reference
+    ``mem_cgroup_iter()`` holds."""
+    lv = w.lruvec(memcg, nid)
+    with _css_ref(lv.memcg) as alive:
+        if alive:
+            aging.get_nr_to_scan(lv, scan_control(priority=priority), True)
+
+
+def memcg_churner(c: Churn) -> ThreadSpec:
+    """``mkdir`` of a new memcg, its own task ``mover`` moved in (its mm onto the new memcg's
+    list, where kswapd's ``mem_cgroup_iter`` finds it) and back out, then ``rmdir``: the memcg
+    is freed with its last css reference, which a walker may hold. At most ``memcg_cycles``
+    cycles, ``MEMCG_PACE`` seconds apart: a freed memcg stays in the World (the checks look at
+    it), so the World must not grow without limit. ``mover`` belongs to this thread alone:
+    a memcg with a task in it cannot be removed."""
+    def cgroup_mkdir_rmdir(w: World) -> None:
+        mover = P._by_comm("mover")(w)
+        home = memcg_names(c.cfg.memcgs)[0]
+        for n in range(c.cfg.memcg_cycles):
+            if c.stop.is_set():
+                return
+            name = f"D{n}"
+            for op in (["mkdir", name], ["migrate", mover.pid, name],
+                       ["migrate", mover.pid, home], ["rmdir", name]):
+                e = c.log.begin(*op)
+                cgroup_op(w, op)
+                c.log.end(e)
+                c.count(op[0])
+            c.stop.wait(MEMCG_PACE)
+    return ThreadSpec("cgroup", cgroup_mkdir_rmdir, P._by_comm("sh"),
+                      describe="mkdir, move a task in and out, rmdir")
+
+
+def cgroup_op(w: World, op: list) -> None:
+    """``mkdir NAME``, ``rmdir NAME``, or ``echo PID > NAME/cgroup.procs``."""
+    if op[0] == "mkdir":
+        w.mem_cgroup_alloc(op[1])
+    elif op[0] == "rmdir":
+        P.cgroup_rmdir(w, op[1])
+    else:
+        memcontrol.cgroup_migrate(op[1], w.memcg(op[2]))
+
+
+def debugfs(c: Churn) -> ThreadSpec:
+    """``echo '+ memcg nid seq 1 full_scan' > /sys/kernel/debug/lru_gen``, round after round,
+    of a random memcg's lruvec: the walker whose ``full_scan`` walks every mm."""
+    def lru_gen_seq_write(w: World) -> None:
+        r = random.Random(f"{c.cfg.seed}:debugfs")
+        names = memcg_names(c.cfg.memcgs)
+        while not c.stop.is_set():
+            memcg, nid = r.choice(names), r.randrange(c.cfg.nodes)
+            e = c.log.begin("debugfs", memcg, nid)
+            P.lru_gen_seq_write(w, memcg, nid)
+            c.log.end(e)
+            _round_done(c, w)
+    return ThreadSpec("debugfs", lru_gen_seq_write, P._by_comm("debugfs"), kind="walker",
+                      describe="debugfs full-scan aging")
 
 
 def _round_done(c: Churn, w: World) -> None:
@@ -258,9 +409,10 @@ def _round_done(c: Churn, w: World) -> None:
 
 def kswapd(c: Churn, nid: int) -> ThreadSpec:
     def balance_pgdat(w: World) -> None:
-        sc = scan_control(priority=12)
         while not c.stop.is_set():
-            aging.lru_gen_age_node(w.nodes[nid], sc)
+            e = c.log.begin("age_node", nid)
+            age_node(w, nid)
+            c.log.end(e)
             _round_done(c, w)
     return ThreadSpec(f"kswapd{nid}", balance_pgdat, P._by_comm(f"kswapd{nid}"), kind="walker",
                       describe=f"kswapd on node {nid}, round after round")
@@ -274,12 +426,11 @@ def direct_reclaimer(c: Churn, i: int) -> ThreadSpec:
     def try_to_free_pages(w: World) -> None:
         r = random.Random(f"{c.cfg.seed}:reclaim{i}")
         names = memcg_names(c.cfg.memcgs)
-        sc = scan_control(priority=priority)
         while not c.stop.is_set():
-            lv = w.lruvec(r.choice(names), r.randrange(c.cfg.nodes))
-            with _css_ref(lv.memcg) as alive:
-                if alive:
-                    aging.get_nr_to_scan(lv, sc, True)
+            memcg, nid = r.choice(names), r.randrange(c.cfg.nodes)
+            e = c.log.begin("reclaim", memcg, nid, priority)
+            reclaim(w, memcg, nid, priority)
+            c.log.end(e)
             _round_done(c, w)
     return ThreadSpec(f"reclaim{i}", try_to_free_pages, P._by_comm(f"reclaim{i}"),
                       kind="walker", describe=f"direct reclaim at priority {priority}")
@@ -289,7 +440,9 @@ def thread_specs(c: Churn) -> list[ThreadSpec]:
     """Walkers first, the life cycle, then the kworker (it exits once the walkers are done)."""
     specs = [kswapd(c, nid) for nid in range(c.cfg.nodes)]
     specs += [direct_reclaimer(c, i) for i in range(c.cfg.walkers)]
+    specs += [debugfs(c)] if c.cfg.debugfs else []
     specs += [lifecycle(c, i) for i in range(len(c.pools))]
+    specs += [memcg_churner(c)] if c.cfg.memcg_cycles else []
     specs += [migrator(c, "migrate"),
               *(cpu_switcher(c, i) for i in range(CPU_THREADS)),
               kthread_user(c, CPU_THREADS), P.kworker()]
@@ -340,6 +493,7 @@ def _checker(state: RunState) -> None:
         with state.engine.paused(PAUSE_TIMEOUT) as stopped:
             if stopped:
                 suite.step_check()
+                c.log.stamp(suite.violations)
                 c.checks_run += 1
             else:
                 c.checks_skipped += 1
@@ -377,6 +531,11 @@ def run(state: RunState, on_tick: Callable[[RunState], None] | None = None,
     world.walkers_left = sum(s.kind == "walker" for s in specs)
     ctxs = [s.ctx(world, tid) for tid, s in enumerate(specs)]
     state.threads = [s.name for s in specs]
+    c.log = log = OpLog(state.threads)
+    found = state.suite.violations if state.suite is not None else state.reports
+    # after the checks: the log counts the operation, then stamps what the checks found
+    state.engine.listeners[:0] = [log.listener]
+    state.engine.listeners.append(log.watcher(found))
     alive_lock = threading.Lock()
 
     def run_one(spec: ThreadSpec, ctx: rt.ThreadCtx) -> None:
@@ -390,6 +549,7 @@ def run(state: RunState, on_tick: Callable[[RunState], None] | None = None,
         except Exception:                         # a crash of the model itself
             with alive_lock:
                 state.errors.append(_model_error(spec.name, traceback.format_exc(limit=6)))
+                c.log.stamp(state.errors)
             rt.hook(rt.THREAD_END, ctx, "error")
         finally:
             with alive_lock:
@@ -464,3 +624,5 @@ def _judge_end(state: RunState, left: list[rt.ThreadCtx]) -> None:
         # threads left behind are blocked: the pause holds them (and the listeners) still
         with state.engine.paused(PAUSE_TIMEOUT):
             suite.at_end(finished=not left)
+            state.churn.log.stamp(suite.violations)
+    state.churn.log.stamp(state.errors)

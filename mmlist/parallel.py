@@ -290,6 +290,8 @@ def _run(conn: Any, task: dict[str, Any], flags: _Flags) -> Any:
         from .variants import load_variant
         variant = load_variant(task["variant"])
     k, n = task["part"]
+    if task["kind"] == "stress":
+        return _stress(task, k, variant)
     if task["kind"] == "hunt":
         from .hunt import hunt
         rep = hunt([BUILTIN[name] for name in task["scenarios"]], variant=variant,
@@ -308,6 +310,21 @@ def _run(conn: Any, task: dict[str, Any], flags: _Flags) -> Any:
     if flags.peer_stop and not flags.interrupted and r.interrupted and not stopped:
         r.interrupted, r.verdict_reason = False, PEER_STOPPED
     return {"report": r, "coverage": hit, "stopped": stopped}
+
+
+def _stress(task: dict[str, Any], k: int, variant: Any) -> Any:
+    """Job k of ``stress --jobs``: a stress run on seed + k; its report, without what does not
+    travel (registry labels hold lambdas: the parent labels again; the shrunk failures)."""
+    import copy
+    from .stress_cmd import _config, stress_report, _Progress
+    args = copy.copy(task["args"])
+    args.seed += k
+    rep = stress_report(args, variant, _config(args), _Progress(False))
+    for f in rep.findings:
+        f.label = None
+        if f.replay is not None:
+            f.replay.failure = None
+    return rep
 
 
 def _peer_stopped(rep: Any) -> None:

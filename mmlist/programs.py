@@ -113,27 +113,34 @@ def direct_reclaim(name: str, memcg: str | None = None, nid: int = 0, rounds: in
                                f"priority {priority}, {rounds} round(s)")
 
 
+def lru_gen_seq_write(w: World, memcg: str | None, nid: int, rounds: int = 1,
+                      full_scan: bool = True) -> None:
+    """``echo '+ memcg nid seq 1 full_scan' > /sys/kernel/debug/lru_gen`` by ``current``
+    (sc.priority is 0): ``rounds`` aging calls of the lruvec."""
+    from .model.structs import lru_gen_mm_walk
+    lv = w.lruvec(memcg, nid)
+    sc = scan_control(priority=0)
+    task = rt.current_ctx().task
+    # lru_gen_seq_write(): sc.reclaim_state.mm_walk = alloc_mm_walk();
+    # set_task_reclaim_state(current, &sc.reclaim_state)
+    task.reclaim_state.mm_walk = lru_gen_mm_walk(f"{task.label}.mm_walk")
+    for _ in range(rounds):
+        seq = READ_ONCE(lv.lrugen, "max_seq")
+        # run_cmd(): css_tryget(&memcg->css) around run_aging()
+        if lv.memcg is not None and not memcontrol.css_tryget(lv.memcg):
+            continue
+        aging.run_aging(lv, seq, sc, True, full_scan)
+        memcontrol.mem_cgroup_put(lv.memcg)
+        w.aging_round_done()
+    task.reclaim_state.mm_walk = None
+
+
 def debugfs_aging(name: str, memcg: str | None = None, nid: int = 0, rounds: int = 1,
                   full_scan: bool = True) -> ThreadSpec:
     """``echo '+ memcg nid seq 1 full_scan' > /sys/kernel/debug/lru_gen`` (sc.priority is 0)."""
-    def lru_gen_seq_write(w: World) -> None:
-        from .model.structs import lru_gen_mm_walk
-        lv = w.lruvec(memcg, nid)
-        sc = scan_control(priority=0)
-        task = rt.current_ctx().task
-        # lru_gen_seq_write(): sc.reclaim_state.mm_walk = alloc_mm_walk();
-        # set_task_reclaim_state(current, &sc.reclaim_state)
-        task.reclaim_state.mm_walk = lru_gen_mm_walk(f"{task.label}.mm_walk")
-        for _ in range(rounds):
-            seq = READ_ONCE(lv.lrugen, "max_seq")
-            # run_cmd(): css_tryget(&memcg->css) around run_aging()
-            if lv.memcg is not None and not memcontrol.css_tryget(lv.memcg):
-                continue
-            aging.run_aging(lv, seq, sc, True, full_scan)
-            memcontrol.mem_cgroup_put(lv.memcg)
-            w.aging_round_done()
-        task.reclaim_state.mm_walk = None
-    return ThreadSpec(name, lru_gen_seq_write, _by_comm(name), kind="walker",
+    def lru_gen_seq_write_(w: World) -> None:
+        lru_gen_seq_write(w, memcg, nid, rounds, full_scan)
+    return ThreadSpec(name, lru_gen_seq_write_, _by_comm(name), kind="walker",
                       describe=f"debugfs aging of {memcg or 'root'}/node {nid}"
                                f"{' full_scan' if full_scan else ''}, {rounds} round(s)")
 
@@ -261,16 +268,22 @@ def kthread_borrow(kthread: str, owner: str) -> ThreadSpec:
                       describe=f"{kthread} borrows {owner}'s mm")
 
 
-def memcg_rmdir(memcg: str) -> ThreadSpec:
+def cgroup_rmdir(w: World, memcg: str) -> None:
     """``rmdir``: the memcg goes offline and drops its base reference; the css (and the seed's
     Bloom filters, in ``lru_gen_free_memcg``) is freed with the last reference."""
-    def cgroup_rmdir(w: World) -> None:
-        m = w.memcg(memcg)
-        note_write(m, "online")
-        m.online = False
-        rt.trace("memcg_offline", memcg=m)
-        memcontrol.mem_cgroup_put(m)
-    return ThreadSpec(f"rmdir({memcg})", cgroup_rmdir, _by_comm("sh"), describe=f"rmdir {memcg}")
+    m = w.memcg(memcg)
+    note_write(m, "online")
+    m.online = False
+    rt.trace("memcg_offline", memcg=m)
+    memcontrol.mem_cgroup_put(m)
+
+
+def memcg_rmdir(memcg: str) -> ThreadSpec:
+    """``rmdir`` of ``memcg`` (``cgroup_rmdir``)."""
+    def cgroup_rmdir_(w: World) -> None:
+        cgroup_rmdir(w, memcg)
+    return ThreadSpec(f"rmdir({memcg})", cgroup_rmdir_, _by_comm("sh"),
+                      describe=f"rmdir {memcg}")
 
 
 def memcg_mkdir(memcg: str) -> ThreadSpec:

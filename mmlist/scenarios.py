@@ -39,6 +39,9 @@ class Scenario:
                                                           PTRS_PER_PTE=16))
     #: the callers of protocol.md this scenario exercises (documentation and coverage)
     covers: tuple[str, ...] = ()
+    #: a scenario made of data, not code (``mmlist.stress_replay``: a stress find): saved whole
+    #: in its replay files, which rebuild it from there
+    definition: dict | None = None
 
     def build(self) -> tuple[World, list[ThreadSpec]]:
         world = World(self.config)

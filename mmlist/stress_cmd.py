@@ -21,6 +21,8 @@ from .findings import Label, classify, finding_key
 from .hunt import EXIT_KNOWN, EXIT_NEW, EXIT_OK
 
 SCHEMA_VERSION = 1
+#: seconds (at least; the run's --duration if longer) all the searches for finds may take
+REPLAY_SECONDS = 30.0
 
 
 def _noise(text: str) -> str:
@@ -53,11 +55,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="memcgs the tasks live and migrate in (default 2)")
     p.add_argument("--nodes", type=_positive_int, default=1, metavar="N",
                    help="NUMA nodes (default 1)")
+    p.add_argument("--memcg-cycles", type=_non_negative_int, default=64, metavar="N",
+                   help="mkdir/rmdir cycles of the cgroup thread (default 64; 0: no such "
+                        "thread): each leaves a freed memcg in the World")
+    p.add_argument("--no-debugfs", action="store_true",
+                   help="no debugfs full-scan aging thread")
     p.add_argument("--noise", type=_noise, default="low",
                    help="none, low, high, or a probability: yield or spin at a scheduling "
                         "point with this probability, and shorten the switch interval "
                         "(default low)")
     p.add_argument("--seed", type=_non_negative_int, default=0)
+    p.add_argument("--jobs", type=_positive_int, default=1, metavar="N",
+                   help="N stress runs at once in worker processes, on seeds SEED..SEED+N-1, "
+                        "merged into one report (default 1)")
+    p.add_argument("--config", action="append", default=[], metavar="KEY=VALUE",
+                   help="change the modelled kernel's configuration, e.g. PREEMPT_RT=1, "
+                        "arch_has_hw_pte_young=0 (repeatable; keys: "
+                        + ", ".join(churn.STRESS_CONFIG) + ")")
     p.add_argument("--variant", help="a built-in variant name or a path to a variant module")
     p.add_argument("--mutant", help="a built-in mutant name")
     p.add_argument("--no-checks", action="store_true",
@@ -66,6 +80,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="known findings count as failures (exit 1, not 3)")
     p.add_argument("--json", dest="json_path", help="write the report as JSON here")
     p.add_argument("--no-progress", action="store_true", help="no progress line")
+    p.add_argument("--out", default="mmlist-out",
+                   help="directory for the replay files of stress finds (default mmlist-out)")
+    p.add_argument("--no-replay", action="store_true",
+                   help="do not turn new violations into replay files")
+    p.add_argument("--replay-known", action="store_true",
+                   help="turn known findings into replay files too (new ones always are)")
+    p.add_argument("--replay-budget", type=_positive_int, default=40, metavar="N",
+                   help="controlled executions per window size when searching for a stress "
+                        "find again (default 40)")
 
 
 @dataclass
@@ -76,12 +99,15 @@ class Distinct:
     label: Label
     count: int = 1
     first_seconds: float = 0.0
+    #: what became of it under the controlled scheduler (``mmlist.stress_replay``)
+    replay: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         v = self.violation.to_dict()
         v.pop("snapshot", None)         # large; the message and the stack say what happened
         return {"label": self.label.kind, "finding_id": self.label.id, "count": self.count,
-                "first_seconds": round(self.first_seconds, 3), "violation": v}
+                "first_seconds": round(self.first_seconds, 3), "violation": v,
+                "replay": self.replay.to_dict() if self.replay is not None else None}
 
 
 @dataclass
@@ -103,6 +129,8 @@ class StressReport:
     strict: bool = False
     #: the coverage points (mmlist.coverage) the model threads reached
     coverage: list[str] = field(default_factory=list)
+    #: why some finds were not searched for again (interrupted, --no-replay)
+    replay_note: str = ""
 
     def of_kind(self, kind: str) -> list[Distinct]:
         return [f for f in self.findings if f.label.kind == kind]
@@ -155,6 +183,10 @@ class StressReport:
                 where = f" in {v.function}()" if v.function else ""
                 lines.append(f"  {f.count:5}x {v.check}{where} [{v.thread}]: "
                              f"{_one_line(v.message)} {f.label.text()}")
+                if f.replay is not None:
+                    lines.append(f"         {f.replay.line()}")
+        if self.replay_note:
+            lines.append(self.replay_note)
         lines.append("")
         lines.append(f"exit status {self.exit_code}: {_EXIT_TEXT[self.exit_code]}")
         return "\n".join(lines)
@@ -219,6 +251,7 @@ class _Progress:
         self.seen: dict[int, float] = {}
         self.last_ops = 0
         self.last_t = 0.0
+        self.cov: Any = None                # the run's coverage.Coverage, once recording
 
     def __call__(self, state: churn.RunState) -> None:
         now = time.monotonic() - state.t0
@@ -231,8 +264,10 @@ class _Progress:
         rate = (ops - self.last_ops) / max(1e-6, now - self.last_t)
         self.last_ops, self.last_t = ops, now
         seqs = " ".join(str(s) for s in state.max_seqs().values())
+        cov = (f"{len(self.cov.hit & coverage.POINTS.keys())}/{len(coverage.POINTS)} "
+               "points " if self.cov is not None else "")
         line = (f"\r{now:6.1f}s {rate:9,.0f} ops/s {state.churn.rounds:6} agings "
-                f"max_seq [{seqs}] {len(found)} violations ")
+                f"max_seq [{seqs}] {cov}{len(found)} violations ")
         sys.stderr.write(line[:200])
         sys.stderr.flush()
 
@@ -247,21 +282,53 @@ def run(args: argparse.Namespace) -> int:
     from .cli import _check_outputs, _variant
     _check_outputs(args)
     variant = _variant(args)
+    config = _config(args)
+    if args.jobs > 1:
+        report = stress_jobs(args, config)
+    else:
+        report = stress_report(args, variant, config, _Progress(not args.no_progress))
+    print(report.render())
+    if args.json_path:
+        from .cli import EXIT_INTERNAL, _write_json
+        if _write_json(report, args.json_path) != EXIT_OK:
+            return EXIT_INTERNAL
+    return report.exit_code
+
+
+def _config(args: argparse.Namespace) -> dict[str, Any]:
+    try:
+        return churn.parse_config(args.config)
+    except ValueError as e:
+        from .cli import UsageError
+        raise UsageError(str(e)) from None
+
+
+def stress_report(args: argparse.Namespace, variant: Any, config: dict[str, Any],
+                  progress: "_Progress") -> StressReport:
+    """One stress run as ``args`` says, its finds searched for again: its report."""
     cfg = churn.ChurnConfig(duration=args.duration, walkers=args.walkers, tasks=args.tasks,
                             memcgs=args.memcgs, nodes=args.nodes, seed=args.seed,
                             lifecycle=args.lifecycle,
-                            noise=args.noise, checks=not args.no_checks)
-    progress = _Progress(not args.no_progress)
+                            noise=args.noise, checks=not args.no_checks, config=config,
+                            memcg_cycles=args.memcg_cycles, debugfs=not args.no_debugfs)
     with coverage.recording() as cov:
+        progress.cov = cov
         if variant is not None:
             with variant.applied():
                 state = _run(cfg, progress)
         else:
             state = _run(cfg, progress)
     progress(state)                         # the first-seen times of late violations
+    findings = distinct(state.violations, state.churn.world.config, progress.seen)
+    note = ""
+    if not args.no_replay and not state.interrupted:
+        note = replay_finds(state, findings, args, variant)
+    elif state.interrupted and any(f.label.kind == "new" for f in findings):
+        note = "stress finds not searched for again: the run was interrupted"
     report = StressReport(
         args={k: getattr(args, k) for k in ("duration", "walkers", "tasks", "memcgs", "nodes",
-                                            "lifecycle", "noise", "seed")},
+                                            "lifecycle", "noise", "seed", "config",
+                                            "memcg_cycles", "no_debugfs")},
         variant=getattr(variant, "name", None), seconds=state.seconds,
         interrupted=state.interrupted, ops=state.counter.named(),
         lifecycle=dict(state.churn.ops), rounds=state.churn.rounds,
@@ -269,14 +336,111 @@ def run(args: argparse.Namespace) -> int:
         checks=cfg.checks,
         noise_events=state.engine.noise_events, max_seq=state.max_seqs(),
         threads_left=[n for n in state.threads if n not in state.finished],
-        findings=distinct(state.violations, state.churn.world.config, progress.seen),
-        strict=args.strict, coverage=sorted(cov.hit))
-    print(report.render())
-    if args.json_path:
-        from .cli import EXIT_INTERNAL, _write_json
-        if _write_json(report, args.json_path) != EXIT_OK:
-            return EXIT_INTERNAL
-    return report.exit_code
+        findings=findings, strict=args.strict, coverage=sorted(cov.hit), replay_note=note)
+    return report
+
+
+def stress_jobs(args: argparse.Namespace, config: dict[str, Any]) -> StressReport:
+    """``--jobs N``: N stress runs at once, in worker processes (``mmlist.parallel``), on
+    seeds seed..seed+N-1, each searching its own finds again; merged into one report: counts
+    summed, max_seq the largest, findings once (``finding_key``) with their counts summed and
+    the replay file of the first job that reproduced them."""
+    from .parallel import _raise_errors, run_jobs
+    tasks = [{"kind": "stress", "part": (k, args.jobs), "args": args,
+              "variant": getattr(args, "variant", None) or getattr(args, "mutant", None)}
+             for k in range(args.jobs)]
+    run = run_jobs(tasks, None)
+    _raise_errors(run)
+    reports = [j.result for j in run.jobs if j.result is not None]
+    if not reports:
+        from .cli import UsageError
+        raise UsageError("stress --jobs: no job sent a report (interrupted before any ended)")
+    merged = merge(reports, world_config=churn.world_config(
+        churn.ChurnConfig(nodes=args.nodes, config=config)))
+    merged.args["jobs"] = args.jobs
+    merged.args["seeds"] = [r.args["seed"] for r in reports]
+    merged.interrupted = run.interrupted or merged.interrupted
+    lost = [f"job {j.k + 1}" for j in run.jobs if j.result is None]
+    if lost:
+        merged.replay_note = (merged.replay_note + "; " if merged.replay_note else "") + \
+            f"no report from {', '.join(lost)} (interrupted)"
+    return merged
+
+
+def merge(reports: list[StressReport], world_config: Any) -> StressReport:
+    """One report of several runs (``--jobs``)."""
+    first = reports[0]
+    out = StressReport(args=dict(first.args), variant=first.variant,
+                       seconds=max(r.seconds for r in reports),
+                       interrupted=any(r.interrupted for r in reports), ops={}, lifecycle={},
+                       rounds=0, checks_run=0, checks_skipped=0, checks=first.checks,
+                       noise_events=0, max_seq={}, threads_left=[], strict=first.strict)
+    found: dict[tuple, Distinct] = {}
+    for r in reports:
+        for part, whole in ((r.ops, out.ops), (r.lifecycle, out.lifecycle)):
+            for k, n in part.items():
+                whole[k] = whole.get(k, 0) + n
+        out.rounds += r.rounds
+        out.checks_run += r.checks_run
+        out.checks_skipped += r.checks_skipped
+        out.noise_events += r.noise_events
+        for k, s in r.max_seq.items():
+            out.max_seq[k] = max(s, out.max_seq.get(k, 0))
+        out.threads_left += [f"{t} (seed {r.args['seed']})" for t in r.threads_left]
+        out.coverage = sorted(set(out.coverage) | set(r.coverage))
+        notes = [n for n in (out.replay_note, r.replay_note) if n]
+        out.replay_note = "; ".join(dict.fromkeys(notes))
+        for f in r.findings:
+            f.label = classify(f.violation, world_config)
+            key = finding_key(f.violation, world_config)
+            d = found.get(key)
+            if d is None:
+                found[key] = f
+                continue
+            d.count += f.count
+            d.first_seconds = min(d.first_seconds, f.first_seconds)
+            if f.replay is not None and f.replay.reproduced and not (
+                    d.replay is not None and d.replay.reproduced):
+                d.replay = f.replay
+    out.findings = list(found.values())
+    return out
+
+
+def replay_finds(state: churn.RunState, findings: list[Distinct], args: argparse.Namespace,
+                 variant: Any) -> str:
+    """Search for each new find (and known ones with ``--replay-known``) under the controlled
+    scheduler and write its replay file (``mmlist.stress_replay``). A Ctrl-C stops the
+    search; what was written stays, and the note says what was not searched for."""
+    from . import runtime as rt
+    from .errors import SetupError
+    from .stress_replay import Reproduction, reproduce
+    from .sched.suite import variant_applied
+    kinds = ("new", "known") if args.replay_known else ("new",)
+    # one search per (check, function, registry entry): the distinct violations that share
+    # them (other threads, other mms) are most often the same bug seen again
+    todo: dict[tuple, Distinct] = {}
+    for f in sorted(findings, key=lambda f: f.first_seconds):
+        if f.label.kind in kinds:
+            todo.setdefault((f.violation.check, f.violation.function, f.label.id), f)
+    if not state.churn.cfg.checks:
+        return ("stress finds not searched for again: checks off (--no-checks): the "
+                "controlled scheduler judges by the checks") if todo else ""
+    deadline = time.monotonic() + max(REPLAY_SECONDS, args.duration)
+    for i, f in enumerate(todo.values()):
+        name = f"stress-{f.violation.check}-{f.violation.function or 'any'}-seed{args.seed}"
+        try:
+            with variant_applied(variant):
+                f.replay = reproduce(state, f.violation, budget=args.replay_budget,
+                                     out_dir=args.out, variant=variant, name=name,
+                                     deadline=deadline)
+        except (SetupError, rt.KernelPanic) as e:
+            # the history did not replay serially (an operation that oopses or hangs alone)
+            f.replay = Reproduction(f.violation, False,
+                                    reason=f"its set-up did not run: {_one_line(str(e), 200)}")
+        except KeyboardInterrupt:
+            return (f"interrupted while searching for stress finds again: {len(todo) - i} of "
+                    f"{len(todo)} not searched for")
+    return ""
 
 
 def _run(cfg: churn.ChurnConfig, progress: _Progress) -> churn.RunState:

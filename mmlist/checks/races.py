@@ -105,6 +105,12 @@ LOCK, NONE, MARKED, IMPLICIT, UNCHECKED = "lock", "none", "marked", "implicit", 
 #: lock, so everything the queuer did happens before the work runs (a work item that could not
 #: see its queuer's writes would be useless). Their accesses acquire and release that lock.
 IMPLICIT_ORDERING = frozenset({("world", "system_wq")})
+#: ``implicit`` fields that publish objects by RCU: a write is a release (the object is
+#: initialised before it is linked: ``list_add_tail_rcu()``), a read an acquire of it
+#: (``rcu_dereference()`` in the iterator); reads do not order each other. The cgroup core
+#: links a new css into its parent's children with ``list_add_tail_rcu()`` in ``css_create()``,
+#: and ``mem_cgroup_iter()`` walks them with ``css_next_descendant_pre()`` under RCU.
+RCU_PUBLISHED = frozenset({("world", "memcgs")})
 
 _ORDER_WRITES = frozenset({RELEASE, RCU_ASSIGN})
 _ORDER_READS = frozenset({ACQUIRE, RCU_DEREF})
@@ -221,8 +227,9 @@ FIELDS: tuple[FieldRule, ...] = (
               "alloc_task(): the pid allocation (alloc_pid() under pidmap_lock) and the task "
               "list"),
     FieldRule("world", "memcgs", IMPLICIT, "cgroup_mutex (not modelled)",
-              "mem_cgroup_alloc(): a css is linked into the hierarchy under cgroup_mutex and "
-              "iterated under RCU"),
+              "mem_cgroup_alloc(): a css is linked into the hierarchy under cgroup_mutex, "
+              "initialised, with list_add_tail_rcu() (a release), and iterated under RCU (an "
+              "acquire of it: RCU_PUBLISHED)"),
     FieldRule("world", "mms", UNCHECKED, "-",
               "model bookkeeping: the World's registry of mms and their ids (allocate_mm(): "
               "the slab allocator, which orders nothing); hooked for the reductions"),
@@ -529,15 +536,22 @@ class RaceChecker:
             if (rule.struct, rule.field) in IMPLICIT_ORDERING:
                 # the kernel's lock (and API) orders these accesses: take it, as the C does
                 self.acquire(ctx, ("implicit", rule.struct, rule.field, id(obj)))
+            elif (rule.struct, rule.field) in RCU_PUBLISHED and op == rt.READ:
+                self.acquire(ctx, ("rcu", rule.struct, rule.field, id(obj)))
         elif kind == MARKED:
             marked = True
         t = self.tidx.get(ctx)
         if t is None:
             t = self.tid(ctx)
         C = self.clocks[t]
-        if kind == IMPLICIT and (rule.struct, rule.field) in IMPLICIT_ORDERING:
-            self.release(ctx, ("implicit", rule.struct, rule.field, id(obj)))
-            C = self.clocks[t]
+        if kind == IMPLICIT:
+            if (rule.struct, rule.field) in IMPLICIT_ORDERING:
+                self.release(ctx, ("implicit", rule.struct, rule.field, id(obj)))
+                C = self.clocks[t]
+            elif (rule.struct, rule.field) in RCU_PUBLISHED and op == rt.WRITE:
+                # release_join: every publication stays visible to later readers
+                self.release_join(ctx, ("rcu", rule.struct, rule.field, id(obj)))
+                C = self.clocks[t]
         # Lazy naming: the record keeps the frame of the access (a frame object outlives its
         # call and keeps its ``f_back`` chain); the kernel function, helper and caller are
         # named from it only when a race is reported (``_named``).

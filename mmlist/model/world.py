@@ -107,9 +107,6 @@ class World:
         """``mem_cgroup_alloc()``: a memcg with one lruvec per node, then
         ``lru_gen_init_memcg()``."""
         from .mm_list import lru_gen_init_memcg
-        # online_css(): the css joins the hierarchy (under cgroup_mutex in the C) where css
-        # iterators find it: shared state (race table: world.memcgs)
-        note_write(self, "memcgs")
         memcg = mem_cgroup(self._next_memcg, name)
         self._next_memcg += 1
         memcg.nodeinfo = [mem_cgroup_per_node(lruvec(memcg, pgdat, self.config.NR_HIST_GENS))
@@ -120,6 +117,10 @@ class World:
             lru_gen_init_memcg(memcg)
         finally:
             rt.set_world(old)
+        # online_css(): the css joins the hierarchy (list_add_tail_rcu() under cgroup_mutex in
+        # the C), initialised, where css iterators find it: shared state (race table:
+        # world.memcgs, published by RCU)
+        note_write(self, "memcgs")
         self.memcgs.append(memcg)
         return memcg
 

@@ -316,6 +316,7 @@ def make_replay_dict(scenario: Scenario, threads: list[str], dropped: list[str],
     vpath, vsha = _user_variant(variant)
     return _clean({
         "schema_version": SCHEMA_VERSION, "kind": KIND, "scenario": scenario.name,
+        **({"stress_scenario": scenario.definition} if scenario.definition else {}),
         "threads": threads, "dropped": list(dropped), "variant": _variant_name(variant),
         "variant_path": vpath, "variant_sha256": vsha,
         "structural": cfg.structural, "fair": cfg.fair, "step_budget": cfg.step_budget,
@@ -686,7 +687,11 @@ def _open(replay_dict_or_path: Any) -> tuple[dict[str, Any], str]:
 def _scenario_for(data: dict[str, Any], scenario: Scenario | str | None,
                   where: str) -> tuple[Scenario, Scenario]:
     try:
-        sc = resolve(scenario if scenario is not None else data["scenario"])
+        if scenario is None and "stress_scenario" in data:
+            from ..stress_replay import scenario_from_definition
+            sc = scenario_from_definition(data["stress_scenario"], data["scenario"])
+        else:
+            sc = resolve(scenario if scenario is not None else data["scenario"])
     except KeyError:
         raise ReplayFileError(f"stale replay file {where}: unknown scenario "
                               f"{data['scenario']!r}") from None
@@ -770,6 +775,12 @@ def run_once(scenario: Scenario | str, source: Strategy, structural: bool = True
     cfg = RunConfig(structural=structural, fair=fair, step_budget=step_budget)
     source.new_execution()
     with one_cpu(), WorkerPool() as pool:
-        ex = Session(pool).run(resolve(scenario), source, cfg, record=record)
+        session = Session(pool)
+
+        def run() -> Execution:
+            return session.run(resolve(scenario), source, cfg, record=record)
+        # a source that must draw on this thread (HypothesisSource) runs the execution itself
+        drive = getattr(source, "drive", None)
+        ex = drive(run) if drive is not None else run()
     source.end_execution(ex)
     return ex

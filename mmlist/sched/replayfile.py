@@ -346,6 +346,12 @@ def validate(data: Any, where: str = "replay data") -> dict[str, Any]:
     c.text(data, "strategy", "strategy", optional=True)
     _check_violation(c, data)
     data["_decisions"] = _check_decisions(c, data)
+    if "stress_scenario" in data:
+        from ..stress_replay import StressScenarioError, check_definition
+        try:
+            check_definition(data["stress_scenario"])
+        except StressScenarioError as e:
+            raise ReplayFileError(f"corrupt replay file {where}: field {e}") from None
     return data
 
 
