@@ -466,6 +466,8 @@ class RunState:
     t0: float = 0.0
     seconds: float = 0.0
     interrupted: bool = False
+    #: the threads that oopsed (a kernel BUG): the threads left behind are theirs to explain
+    oopsed: list[str] = field(default_factory=list)
 
     @property
     def violations(self) -> list[Violation]:
@@ -609,6 +611,13 @@ def _judge_end(state: RunState, left: list[rt.ThreadCtx]) -> None:
     check, the others are a ``stuck_thread`` error. The completeness checks (``at_end``) run
     only when every thread finished."""
     suite = state.suite
+    found = suite.violations if suite is not None else state.reports
+    state.oopsed = sorted({v.thread for v in found if v.severity == "bug" and v.thread})
+    if left and state.oopsed:
+        # after an oops, as in the kernel: what the oopsed thread held (a lock, a walker's
+        # place in an iteration) is never given back, and whoever waits for it waits forever.
+        # The oops is the finding; those threads are its consequence (the table names them).
+        left = []
     if left and suite is not None:
         blocked = {ctx: "blocked at the end of the stress run" for ctx in left}
         for v in suite.liveness(blocked):

@@ -131,6 +131,8 @@ class StressReport:
     coverage: list[str] = field(default_factory=list)
     #: why some finds were not searched for again (interrupted, --no-replay)
     replay_note: str = ""
+    #: threads that oopsed (a kernel BUG): those left running are blocked behind them
+    oopsed: list[str] = field(default_factory=list)
 
     def of_kind(self, kind: str) -> list[Distinct]:
         return [f for f in self.findings if f.label.kind == kind]
@@ -166,7 +168,10 @@ class StressReport:
                      if self.checks else "structural checks: off (--no-checks)")
         if self.threads_left:
             lines.append(f"threads left running after the deadline: "
-                         f"{', '.join(self.threads_left)}")
+                         f"{', '.join(self.threads_left)}"
+                         + (f" (after the oops of {', '.join(self.oopsed)}: what an oopsed "
+                            f"thread holds is never given back, as in the kernel)"
+                            if self.oopsed else ""))
         if not self.checks and self.findings:
             lines.append("checks off: no protocol trace is recorded, and the registry judges a "
                          "kernel assertion by its trace: known and benign ones show as [NEW]")
@@ -199,7 +204,7 @@ class StressReport:
                 "structural_checks": self.checks_run,
                 "structural_checks_skipped": self.checks_skipped, "checks": self.checks,
                 "noise_events": self.noise_events, "max_seq": self.max_seq,
-                "threads_left": self.threads_left,
+                "threads_left": self.threads_left, "oopsed": self.oopsed,
                 "coverage": sorted(self.coverage),
                 "coverage_unreached": coverage.unreached(self.coverage),
                 "counts": {k: len(self.of_kind(k)) for k in ("new", "known", "benign")},
@@ -336,6 +341,7 @@ def stress_report(args: argparse.Namespace, variant: Any, config: dict[str, Any]
         checks=cfg.checks,
         noise_events=state.engine.noise_events, max_seq=state.max_seqs(),
         threads_left=[n for n in state.threads if n not in state.finished],
+        oopsed=state.oopsed,
         findings=findings, strict=args.strict, coverage=sorted(cov.hit), replay_note=note)
     return report
 
@@ -387,6 +393,7 @@ def merge(reports: list[StressReport], world_config: Any) -> StressReport:
         for k, s in r.max_seq.items():
             out.max_seq[k] = max(s, out.max_seq.get(k, 0))
         out.threads_left += [f"{t} (seed {r.args['seed']})" for t in r.threads_left]
+        out.oopsed += [f"{t} (seed {r.args['seed']})" for t in r.oopsed]
         out.coverage = sorted(set(out.coverage) | set(r.coverage))
         notes = [n for n in (out.replay_note, r.replay_note) if n]
         out.replay_note = "; ".join(dict.fromkeys(notes))

@@ -68,6 +68,10 @@ WINDOWS = (1, 2, 4)
 SETUP_TAILS = (0, 16, 128, 1024)
 #: scheduling steps one replay execution may take
 STEP_BUDGET = 100_000
+#: seconds shrinking a find may take at least (else: until the searches' deadline)
+SHRINK_SECONDS = 10.0
+#: ... when searching for a thread that did not end: past this many, a cut-off (a livelock)
+HANG_STEP_BUDGET = 20_000
 #: departures from the hint, cycled over the search's executions
 DEPARTURES = (0.0, 0.01, 0.03, 0.1, 0.3)
 #: the stress ChurnConfig fields the scenario keeps (they shape the World and the threads)
@@ -403,8 +407,15 @@ class Reproduction:
     steps: int = 0
     seconds: float = 0.0
     failure: Any = None
+    #: a thread that did not end, reproduced as a cut-off at the step budget
+    cutoff: bool = False
 
     def line(self) -> str:
+        if self.reproduced and self.cutoff:
+            return (f"replay file {self.path}: cut off after {self.steps} steps with threads "
+                    f"still running, the livelock as the controlled scheduler shows it "
+                    f"({self.setup_ops} operations of set-up; {_n(self.executions, 'execution')}"
+                    f", {self.seconds:.1f} s)")
         if self.reproduced:
             return (f"replay file {self.path} ({self.setup_ops} operations of set-up, "
                     f"{self.window} per thread in the window, {self.steps} steps, "
@@ -417,6 +428,7 @@ class Reproduction:
                 "reason": self.reason or None, "executions": self.executions,
                 "window": self.window, "setup_ops": self.setup_ops,
                 "preemptions": self.preemptions, "steps": self.steps,
+                "cutoff": self.cutoff,
                 "seconds": round(self.seconds, 3)}
 
 
@@ -437,7 +449,7 @@ def reproduce(state: Any, v: Violation, *, budget: int = 60, out_dir: str = "mml
     ``budget``: executions per window size. Runs under ``variant`` if the caller applied it.
     """
     from .sched.affinity import one_cpu
-    from .sched.explore import RunConfig, Session, record_failure, save_replay
+    from .sched.explore import RunConfig, Session, record_cutoff, record_failure, save_replay
     from .sched.workers import WorkerPool
     t0 = time.monotonic()
     c = state.churn
@@ -456,7 +468,11 @@ def reproduce(state: Any, v: Violation, *, budget: int = 60, out_dir: str = "mml
         return rep
     shape = {k: getattr(c.cfg, k) for k in SHAPE}
     config = c.world.config
-    cfg = RunConfig(structural=True, step_budget=STEP_BUDGET)
+    # a thread that did not end (stuck_thread): under the controlled scheduler, a thread that
+    # loops through the hook is cut off by the step budget (a possible livelock), one that
+    # loops without it is stopped by the watchdog (stuck_thread again): either reproduces it
+    hang = v.check == "stuck_thread"
+    cfg = RunConfig(structural=True, step_budget=HANG_STEP_BUDGET if hang else STEP_BUDGET)
     tried: list[str] = []
 
     def search(sc: Scenario, hints: dict[str, list[int]], n: int) -> Any:
@@ -467,8 +483,10 @@ def reproduce(state: Any, v: Violation, *, budget: int = 60, out_dir: str = "mml
             strat.new_execution()
             ex = session.run(sc, strat, cfg)
             rep.executions += 1
+            if hang and ex.status == "step_budget":
+                return ex, None
             for got in ex.violations:
-                if same_finding(v, got, config):
+                if same_finding(v, got, config) or (hang and got.check == v.check):
                     return ex, got
         return None
 
@@ -506,8 +524,15 @@ def reproduce(state: Any, v: Violation, *, budget: int = 60, out_dir: str = "mml
                 break
         ex, got = found
         rep.setup_ops = len(d["setup"])
-        f = record_failure(session, sc, ex, got, cfg, variant=variant, strategy="stress-hint",
-                           seed=c.cfg.seed)
+        if got is None:                 # a cut-off: replayed to the same cut-off, not shrunk
+            f = record_cutoff(session, sc, ex, cfg, variant=variant, strategy="stress-hint",
+                              seed=c.cfg.seed)
+        else:
+            # shrinking gets what is left of the search's time, and at least SHRINK_SECONDS
+            f = record_failure(session, sc, ex, got, cfg, variant=variant,
+                               strategy="stress-hint", seed=c.cfg.seed,
+                               shrink_deadline=max(deadline or 0.0,
+                                                   time.monotonic() + SHRINK_SECONDS))
     if f.nondeterministic:
         rep.reason = f"found, but it does not replay the same way: {f.nondeterministic}"
         rep.seconds = time.monotonic() - t0
@@ -517,6 +542,7 @@ def reproduce(state: Any, v: Violation, *, budget: int = 60, out_dir: str = "mml
     rep.path = save_replay(f, os.path.join(out_dir, f"{name}.json"), exclusive=True)
     rep.reproduced, rep.failure = True, f
     rep.preemptions, rep.steps = f.preemptions, f.steps
+    rep.cutoff = f.violation.check == "step_budget"
     rep.seconds = time.monotonic() - t0
     return rep
 

@@ -42,19 +42,19 @@ def main(argv: list[str] | None = None) -> int:
     else:
         mutants = a.mutants.split(",")
     rows = []
+    reasons_all: dict[str, int] = {}
     t0 = time.monotonic()
     with tempfile.TemporaryDirectory() as tmp:
         for m in mutants:
             searched = reproduced = replayed = 0
             execs, setups, preempts, secs = [], [], [], []
-            reasons = []
             for seed in range(a.seeds):
                 out = os.path.join(tmp, f"{m}-{seed}")
                 js = out + ".json"
                 _mmlist("stress", "--mutant", m, "--seed", str(seed), "--duration",
                         str(a.duration), "--no-progress", "--out", out, "--json", js)
                 if not os.path.exists(js):
-                    reasons.append(f"seed {seed}: no report")
+                    reasons_all[f"{m}: seed {seed}: no report"] = 1
                     continue
                 with open(js) as fh:
                     rep = json.load(fh)
@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
                         done = _mmlist("replay", r["replay_path"])
                         replayed += done.returncode == 1 and "reproduced:" in done.stdout
                     else:
-                        reasons.append(r["reason"][:60])
+                        why = f"{m}: {r['reason'][:110]}"
+                        reasons_all[why] = reasons_all.get(why, 0) + 1
             med = (lambda xs: f"{statistics.median(xs):g}" if xs else "-")
             rows.append(f"| {m} | {searched} | {reproduced} | {replayed} | {med(execs)} | "
                         f"{med(setups)} | {med(preempts)} | {med(secs)} |")
@@ -85,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
           "set-up operations | preemptions | seconds per search |")
     print("|---|---|---|---|---|---|---|---|")
     print("\n".join(rows))
+    if reasons_all:
+        print("\nWhy not, for the finds that did not reproduce (count, reason):\n")
+        for why, n in sorted(reasons_all.items(), key=lambda kv: -kv[1]):
+            print(f"- {n}x {why}")
     return 0
 
 

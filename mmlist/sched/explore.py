@@ -338,7 +338,8 @@ def _every_access(data: dict[str, Any], where: str) -> bool:
 def record_failure(session: Session, scenario: Scenario, ex: Execution, v: Violation,
                    cfg: RunConfig, *, variant: Any = None, strategy: str = "", seed: int = 0,
                    index: int = 0, do_shrink: bool = True,
-                   max_shrink_attempts: int = 300) -> Failure:
+                   max_shrink_attempts: int = 300,
+                   shrink_deadline: float | None = None) -> Failure:
     """Replay the failing schedule twice (nondeterminism check), shrink it, render it."""
     target = (v.check, v.function)
     cfg = cfg.stopping_at(v)
@@ -362,7 +363,8 @@ def record_failure(session: Session, scenario: Scenario, ex: Execution, v: Viola
     if do_shrink and not notes and not stuck:
         try:
             sr: ShrinkResult = shrink_schedule(session, scenario, decisions, target, cfg,
-                                               max_attempts=max_shrink_attempts)
+                                               max_attempts=max_shrink_attempts,
+                                               deadline=shrink_deadline)
             decisions, dropped = sr.decisions, sr.dropped
         except KeyboardInterrupt:
             # nothing found is lost: keep the unshrunk schedule; the caller records this

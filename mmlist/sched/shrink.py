@@ -92,17 +92,26 @@ def _candidates(decisions: list[Decision], dropped: list[str],
 
 def shrink_schedule(session: Any, scenario: Any, decisions: list[Decision],
                     target: tuple[str, str | None], cfg: Any, dropped: list[str] | None = None,
-                    max_attempts: int = 300) -> ShrinkResult:
+                    max_attempts: int = 300, deadline: float | None = None) -> ShrinkResult:
+    """``deadline`` (``time.monotonic()``): stop shrinking then, keeping the best so far."""
+    import time
     world, specs = scenario.build()
     lifecycle = [s.name for s in specs if s.kind != "walker"]
     attempts = 0
+    # one scenario object per set of dropped threads: the session builds it once and restores
+    # it for every later attempt with the same threads (its set-up may be long)
+    without: dict[tuple[str, ...], Any] = {}
 
     def attempt(decs: list[Decision], drop: list[str]) -> tuple[Any, Violation] | None:
         nonlocal attempts
         attempts += 1
         if len(drop) >= len(specs):
             return None
-        ex = session.run(scenario_without(scenario, drop), Replay(decs, strict=False), cfg)
+        key = tuple(sorted(drop))
+        sc = without.get(key)
+        if sc is None:
+            sc = without[key] = scenario_without(scenario, drop)
+        ex = session.run(sc, Replay(decs, strict=False), cfg)
         v = match(ex.violations, target)
         return (ex, v) if v is not None and not ex.divergence else None
 
@@ -121,7 +130,8 @@ def shrink_schedule(session: Any, scenario: Any, decisions: list[Decision],
     while attempts < max_attempts:
         improved = False
         for decs, drop in _candidates(best_ex.decisions, best_drop, lifecycle):
-            if attempts >= max_attempts:
+            if attempts >= max_attempts or (deadline is not None
+                                            and time.monotonic() > deadline):
                 break
             got = attempt(decs, drop)
             if got is None:
