@@ -107,6 +107,9 @@ def test_hypothesis_can_be_the_decision_source():
     def run(data):
         ex = sched.run_once("walkers", HypothesisSource(data))
         seen.append(ex.status)
+        # the draws happen on this thread (a draw on a model thread raises in Hypothesis, and
+        # the model crash would show here as a model_error)
+        assert not ex.violations, ex.violations
 
     run()
     assert seen and set(seen) == {"finished"}
