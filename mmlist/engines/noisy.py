@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import sys
 import threading
 import time
 from typing import Any, Callable, Iterator
@@ -15,6 +16,10 @@ from typing import Any, Callable, Iterator
 import numpy as np
 
 from .. import runtime as rt
+
+
+#: the interpreter's switch interval while the world is being stopped (seconds)
+PAUSE_SWITCH_INTERVAL = 1e-5
 
 
 class NoisyEngine(rt.DirectEngine):
@@ -134,6 +139,10 @@ class NoisyEngine(rt.DirectEngine):
         holds the listeners' lock meanwhile), False if that did not happen within ``timeout``
         (a thread in a long stretch of plain Python): the caller then skips its check."""
         end = time.monotonic() + timeout
+        # every thread must get the GIL once to reach its parking place: with the default
+        # 5 ms switch interval that takes a switch interval per thread, so shorten it meanwhile
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(min(interval, PAUSE_SWITCH_INTERVAL))
         with self._cond:
             self._pause = True
             try:
@@ -147,6 +156,8 @@ class NoisyEngine(rt.DirectEngine):
                 self._pause = False
                 self._cond.notify_all()
                 raise
+            finally:
+                sys.setswitchinterval(interval)
         try:
             if still:
                 with self._listen_lock:
