@@ -38,6 +38,7 @@ from typing import Any
 from . import churn
 from . import programs as P
 from . import runtime as rt
+from .errors import SetupError
 from .findings import classify, finding_key
 from .model import exec as exec_, exit as exit_, fork, memcontrol
 from .model.structs import CLONE_VM
@@ -493,14 +494,27 @@ def reproduce(state: Any, v: Violation, *, budget: int = 60, out_dir: str = "mml
     with one_cpu(), WorkerPool() as pool:
         session = Session(pool)
         found = None
+        setup_failed = None
         for k in WINDOWS:
-            d, window = definition(shape, c.cfg.config, names, log.ops, stamp, k, None)
-            hints = hint_of(names, log.ops, stamp, window)
-            sc = scenario_from_definition(d, name)
-            found = search(sc, hints, budget)
+            # the whole history as set-up; if it does not run serially (an operation that
+            # oopses when the others do not interleave with it), its last 1024, 128, 16, none
+            for tail in (None, *reversed(SETUP_TAILS)):
+                d, window = definition(shape, c.cfg.config, names, log.ops, stamp, k, tail)
+                hints = hint_of(names, log.ops, stamp, window)
+                sc = scenario_from_definition(d, name)
+                try:
+                    found = search(sc, hints, budget)
+                except (SetupError, rt.KernelPanic) as e:
+                    setup_failed = str(e)
+                    continue
+                break
             tried.append(str(k))
             if found is not None:
                 break
+        if found is None and not rep.executions and setup_failed:
+            rep.reason = f"its set-up did not run: {setup_failed[:200]}"
+            rep.seconds = time.monotonic() - t0
+            return rep
         if found is None:
             rep.reason = (f"{rep.executions} executions of the controlled scheduler near the "
                           f"stress interleaving (windows of {' and '.join(tried)} operations "
@@ -518,7 +532,10 @@ def reproduce(state: Any, v: Violation, *, budget: int = 60, out_dir: str = "mml
                 break
             d2, _ = definition(shape, c.cfg.config, names, log.ops, stamp, k, tail)
             sc2 = scenario_from_definition(d2, name)
-            again = search(sc2, hints, max(1, budget // 3))
+            try:
+                again = search(sc2, hints, max(1, budget // 3))
+            except (SetupError, rt.KernelPanic):
+                continue
             if again is not None:
                 d, sc, found = d2, sc2, again
                 break
