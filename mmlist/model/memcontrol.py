@@ -43,10 +43,16 @@ def mem_cgroup_iter(prev: mem_cgroup | None) -> mem_cgroup | None:
     w = rt.world()
     if not w.config.CONFIG_MEMCG or mem_cgroup_disabled():
         return None
+    # css_next_descendant_pre() under RCU: the hierarchy as published now. Model: the read is
+    # recorded after it is made (an acquire orders what follows the read, and a free-running
+    # engine tells the checks of an access before it happens: recorded first, the read could
+    # see a memcg published after the record); not a scheduling point, so the controlled
+    # scheduler sees the same either way
+    memcgs = list(w.memcgs)
     note_read(w, "memcgs")
-    start = 0 if prev is None else w.memcgs.index(prev) + 1
+    start = 0 if prev is None else memcgs.index(prev) + 1
     nxt = None
-    for memcg in w.memcgs[start:]:
+    for memcg in memcgs[start:]:
         note_read(memcg, "online")
         if memcg.online and not memcg.freed and css_tryget(memcg):
             nxt = memcg

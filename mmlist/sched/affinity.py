@@ -7,8 +7,10 @@ the calling thread, and so the worker threads it starts, to the CPU it runs on (
 picked for this process) for the duration of an exploration, and restores the affinity after.
 
 ``MMLIST_PIN=0`` turns it off; ``MMLIST_CPU=k`` names the CPU (``--jobs`` gives each worker
-process its own). Free-running stress (``mmlist.engines.free``) is never pinned: it wants the
-OS to interleave its threads across CPUs.
+process its own). ``mmlist stress`` (``mmlist.churn``) pins its free-running threads too: they
+take turns on one interpreter lock, so a second CPU only adds wake-ups (4.6x the hook
+operations per second on one CPU, measured); the interleaving is the interpreter's switches and
+the noise either way. ``mmlist.engines.free`` (``stress/free_stress.py``) is not pinned.
 """
 from __future__ import annotations
 
