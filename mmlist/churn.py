@@ -496,7 +496,6 @@ def _checker(state: RunState) -> None:
         with state.engine.paused(PAUSE_TIMEOUT) as stopped:
             if stopped:
                 suite.step_check()
-                c.log.stamp(suite.violations)
                 c.checks_run += 1
             else:
                 c.checks_skipped += 1
@@ -519,6 +518,7 @@ def start(cfg: ChurnConfig) -> RunState:
         def collect(ctx: rt.ThreadCtx, op: int, obj: Any, arg: Any) -> None:
             if op == rt.REPORT:
                 state.reports.append(obj)
+                state.churn.log.stamp((obj,))
         engine.listeners.append(collect)
     return state
 
@@ -535,10 +535,9 @@ def run(state: RunState, on_tick: Callable[[RunState], None] | None = None,
     ctxs = [s.ctx(world, tid) for tid, s in enumerate(specs)]
     state.threads = [s.name for s in specs]
     c.log = log = OpLog(state.threads)
-    found = state.suite.violations if state.suite is not None else state.reports
-    # after the checks: the log counts the operation, then stamps what the checks found
     state.engine.listeners[:0] = [log.listener]
-    state.engine.listeners.append(log.watcher(found))
+    if state.suite is not None:         # each violation stamped as the checks record it
+        state.suite.on_violation = lambda v: log.stamp((v,))
     alive_lock = threading.Lock()
 
     def run_one(spec: ThreadSpec, ctx: rt.ThreadCtx) -> None:
@@ -640,5 +639,4 @@ def _judge_end(state: RunState, left: list[rt.ThreadCtx]) -> None:
         # threads left behind are blocked: the pause holds them (and the listeners) still
         with state.engine.paused(PAUSE_TIMEOUT):
             suite.at_end(finished=not left)
-            state.churn.log.stamp(suite.violations)
     state.churn.log.stamp(state.errors)

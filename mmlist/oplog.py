@@ -126,14 +126,3 @@ class OpLog:
                 s.recent = [list(r) for r in self.recent]
             self.stamps[id(v)] = s
             self._keep.append(v)
-
-    def watcher(self, found: list[Any]) -> Any:
-        """A listener that stamps what was appended to ``found`` (a checker's list of
-        violations) since it last looked: one length comparison per operation."""
-        seen = [0]
-
-        def watch(ctx: rt.ThreadCtx, op: int, obj: Any, arg: Any) -> None:
-            if len(found) != seen[0]:
-                seen[0] = len(found)
-                self.stamp(found)
-        return watch

@@ -6,7 +6,7 @@ and ``liveness`` when they want to know whether blocked walkers can still be wok
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
+from typing import Any, Callable
 
 from .. import runtime as rt
 from ..kernel.bitops import cpumask_t as _cpumask_t
@@ -63,6 +63,8 @@ class CheckSuite:
         #: (free-running threads): checks that compare snapshots of shared state allow for it
         self.free_running = free_running
         self.violations: list[Violation] = []
+        #: called with each violation as it is recorded (``mmlist stress`` stamps its op log)
+        self.on_violation: Callable[[Violation], None] | None = None
         self._keys: set = set()
         self._per_check: dict[str, int] = {}
         self._recent: deque = deque(maxlen=recent)
@@ -136,7 +138,7 @@ class CheckSuite:
                       details=dict(details or {}),
                       stack=list(stack) if stack is not None else self._stack_of(ctx),
                       trace=labelled_trace(self.protocol))
-        self.violations.append(v)
+        self._add(v)
         return v
 
     @staticmethod
@@ -156,6 +158,11 @@ class CheckSuite:
     def recent_events(self) -> list[str]:
         return [format_event(*e) for e in self._recent]
 
+    def _add(self, v: Violation) -> None:
+        self.violations.append(v)
+        if self.on_violation is not None:
+            self.on_violation(v)
+
     def _kernel_report(self, ctx: Any, v: Violation) -> None:
         if v.severity == "bug":
             self.dead.add(ctx)
@@ -170,7 +177,7 @@ class CheckSuite:
         if not v.stack:
             v.stack = self._stack_of(ctx)
         v.trace = labelled_trace(self.protocol)
-        self.violations.append(v)
+        self._add(v)
 
     # --- the listener ----------------------------------------------------------------------------
     def on_event(self, ctx: Any, op: int, obj: Any, arg: Any) -> None:

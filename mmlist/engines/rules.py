@@ -5,26 +5,16 @@ that is already taken, so taking it would hang the test: a ``deadlock`` is repor
 the model function that takes the lock) and the kernel stops, as after a BUG.
 
 It lives under ``mmlist.engines`` so that the checks name the model function of an operation,
-not this hook (``mmlist.checks.report`` skips engine frames as machinery).
+not this hook (``mmlist.checks.report`` skips engine frames as machinery, and so does the
+``caller()`` that names the function of a deadlock).
 """
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 from .. import runtime as rt
+from ..checks.report import caller
 from ..violation import Violation
-
-
-def model_function() -> str | None:
-    """The innermost model (or variant) function on the caller's stack."""
-    f = sys._getframe(2)
-    while f is not None:
-        mod = f.f_globals.get("__name__", "")
-        if mod.startswith(("mmlist.model", "mmlist.variants")):
-            return f.f_code.co_name
-        f = f.f_back
-    return None
 
 
 class OneRuleAtATime(rt.DirectEngine):
@@ -37,7 +27,7 @@ class OneRuleAtATime(rt.DirectEngine):
                 ctx = rt.current_ctx()
                 owner = getattr(getattr(obj, "owner", None), "name", "?")
                 v = Violation(check="deadlock", thread=ctx.name, condition=obj.lock_class,
-                              function=model_function(),
+                              function=caller(1)[0],
                               message=f"{ctx.name} takes {obj.label}, held by {owner}, which "
                                       f"nothing can release: the CPU spins forever")
                 rt.DirectEngine.hook(self, rt.REPORT, v)
