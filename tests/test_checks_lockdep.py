@@ -107,6 +107,21 @@ def test_preempt_rt_spinlock_with_irqs_off_is_reported_but_a_raw_one_is_not():
     assert [v.check for v in s.violations] == ["sleep_in_atomic"]
 
 
+def test_a_might_sleep_waiting_for_a_lock_that_never_comes_is_not_judged_at_the_end():
+    """Under PREEMPT_RT, spin_lock()'s might_sleep() waits for the LOCK to decide. A thread
+    blocked for good before its LOCK (behind an oopsed thread that holds the lock: mmlist
+    stress) is not judged at the end; any other pending might_sleep() still is."""
+    w, s, mm_list_lock, _ = setup(PREEMPT_RT=True)
+    blocked, other = ctx("lifecycle0"), ctx("lifecycle1")
+    for c in (blocked, other):
+        c.irqs_disabled = True
+        s.on_event(c, rt.CONTEXT, c, "might_sleep")
+    s.never_run_again([blocked])
+    s.at_end(finished=False)
+    assert [(v.check, v.condition, v.thread) for v in s.violations] == [
+        ("sleep_in_atomic", "might_sleep", "lifecycle1")]
+
+
 def test_ending_with_a_lock_held_is_reported():
     w, s, mm_list_lock, _ = setup()
     c = ctx("x")
